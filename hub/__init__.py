@@ -1,0 +1,1 @@
+"""The Synapse hub: the domain. Imports neither FastAPI nor amqtt."""

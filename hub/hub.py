@@ -1,0 +1,164 @@
+"""The hub: the domain's single entry point for transports, the web layer and the CLI.
+
+It wires the parts (registry, liveness, ingest, history, credentials) around one storage and one
+clock, and exposes the operations the outside calls. It owns no event loop and no sockets: the
+runtime (``synapse.runtime``) drives its ``step`` methods and connects it to a broker.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from sqlmodel import col, select
+
+from hub.clock import Clock
+from hub.credentials import CredentialStore, load_or_create_key
+from hub.errors import NotFoundError, ValidationError
+from hub.history import FlushResult, HistoryWriter
+from hub.ingest import Ingest
+from hub.liveness import Liveness
+from hub.models import RejectionRow, SampleRow
+from hub.ports import Inbound, Publisher
+from hub.registry import Registry
+from hub.settings import Settings
+from hub.storage import Storage
+from hub.topics import Topics, is_valid_axon_id
+from hub.values import decode_json, parse_report
+from hub.views import AxonDetail, AxonSummary, RejectionView, detail, rejection, summary
+
+log = logging.getLogger(__name__)
+
+
+class Hub:
+    def __init__(self, settings: Settings, storage: Storage, clock: Clock) -> None:
+        self.settings = settings
+        self.storage = storage
+        self.clock = clock
+        self.topics = Topics(settings.topic_prefix)
+        storage.create_all()
+        self.credentials = CredentialStore(
+            storage,
+            load_or_create_key(settings.data_dir),
+            clock,
+            auto_approve=settings.auto_approve,
+        )
+        self.registry = Registry(storage, clock)
+        self.liveness = Liveness(storage, self.registry, clock)
+        self.history = HistoryWriter(storage, settings.history_batch_size)
+        self.ingest = Ingest(
+            topics=self.topics,
+            registry=self.registry,
+            liveness=self.liveness,
+            history=self.history,
+            credentials=self.credentials,
+            clock=clock,
+        )
+
+    # -- lifecycle ---------------------------------------------------------------------
+    def start(self) -> None:
+        """Load state from storage and record the downtime since the last run."""
+        self.registry.load()
+        self.liveness.resume()
+
+    def stop(self) -> None:
+        """Write everything still buffered and note when the hub stopped."""
+        self.flush()
+        self.liveness.mark_alive()
+
+    def attach(self, publisher: Publisher) -> None:
+        self.ingest.publisher = publisher
+
+    # -- inbound (the broker's InboundSink) ----------------------------------------------
+    def handle(self, message: Inbound) -> None:
+        self.ingest.handle(message)
+
+    def report_http(self, axon_id: str, token: str, body: bytes) -> None:
+        """A report from a curl reporter; raises AuthError / ValidationError with a sentence."""
+        if not is_valid_axon_id(axon_id):
+            raise NotFoundError(f"{axon_id[:70]!r} is not a valid axon id")
+        if not self.credentials.verify_or_claim(axon_id, token):
+            from hub.errors import AuthError
+
+            raise AuthError("the token does not match this axon")
+        report = parse_report(body)
+        state = self.registry.get(axon_id) or self.registry.ensure(axon_id, approval="pending")
+        self.ingest.accept_report(state, report, fresh=True)
+
+    # -- steps the runtime drives ----------------------------------------------------------
+    def liveness_step(self) -> bool:
+        return self.liveness.step()
+
+    def flush(self) -> FlushResult:
+        return self.history.flush()
+
+    # -- queries -----------------------------------------------------------------------
+    def axons(self) -> list[AxonSummary]:
+        return [summary(s) for s in self.registry.all()]
+
+    def axon(self, axon_id: str) -> AxonDetail:
+        state = self.registry.require(axon_id)
+        return detail(state, self.registry.transitions(axon_id), self.registry.snapshots(axon_id))
+
+    def snapshot(self, axon_id: str, snapshot_id: int | None = None) -> dict[str, Any]:
+        self.registry.require(axon_id)
+        for row in self.registry.snapshots(axon_id, limit=1000):
+            if snapshot_id is None or row.id == snapshot_id:
+                return {"id": row.id, "content_hash": row.content_hash, "payload": row.payload}
+        raise NotFoundError(f"axon {axon_id!r} has no snapshot {snapshot_id}")
+
+    def history_of(
+        self, axon_id: str, widget_id: str, since: float, limit: int = 1000
+    ) -> list[tuple[float, Any]]:
+        self.registry.require(axon_id)
+        with self.storage.session() as session:
+            rows = session.exec(
+                select(SampleRow)
+                .where(
+                    SampleRow.axon_id == axon_id,
+                    SampleRow.widget_id == widget_id,
+                    SampleRow.ts >= since,
+                )
+                .order_by(col(SampleRow.ts).desc())
+                .limit(limit)
+            ).all()
+        return [(r.ts, r.num if r.text is None else r.text) for r in reversed(rows)]
+
+    def errors(self, axon_id: str | None = None, limit: int = 100) -> list[RejectionView]:
+        query = select(RejectionRow).order_by(col(RejectionRow.id).desc()).limit(limit)
+        if axon_id is not None:
+            query = query.where(RejectionRow.axon_id == axon_id)
+        with self.storage.session() as session:
+            return [rejection(r) for r in session.exec(query).all()]
+
+    # -- commands from people --------------------------------------------------------------
+    def patch_overrides(self, axon_id: str, patch: Any) -> AxonDetail:
+        state = self.registry.patch_overrides(axon_id, patch)
+        self.liveness.ttl_changed(state)
+        return self.axon(axon_id)
+
+    def reset_override(self, axon_id: str, path: str) -> AxonDetail:
+        state = self.registry.reset_override(axon_id, path)
+        self.liveness.ttl_changed(state)
+        return self.axon(axon_id)
+
+    def approve(self, axon_id: str) -> AxonDetail:
+        self.registry.set_approval(axon_id, "approved", "approved by an admin")
+        return self.axon(axon_id)
+
+    def reject(self, axon_id: str) -> AxonDetail:
+        self.registry.set_approval(axon_id, "rejected", "rejected by an admin")
+        return self.axon(axon_id)
+
+    def mint_axon_token(self, axon_id: str) -> str:
+        return self.credentials.mint_axon_token(axon_id)
+
+    def mint_api_key(self, name: str = "admin") -> str:
+        return self.credentials.mint_api_key(name)
+
+    def parse_json(self, body: bytes) -> Any:
+        """Decode a request body with the same strictness as MQTT payloads."""
+        try:
+            return decode_json(body, what="the request body")
+        except ValidationError:
+            raise

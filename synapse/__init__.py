@@ -1,0 +1,1 @@
+"""Synapse: the composition root (``runtime``) and the ``synapse`` command line (``cli``)."""

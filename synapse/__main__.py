@@ -1,0 +1,5 @@
+import sys
+
+from synapse.cli import main
+
+sys.exit(main())

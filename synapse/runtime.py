@@ -1,0 +1,141 @@
+"""The composition root: settings → storage → hub → broker → web, in one process and one loop.
+
+``Runtime`` is the only place where the parts meet. Tests build one per test with their own
+settings (free ports, a temporary data dir) and a ``ManualClock``; two runtimes can live in one
+process because nothing is built at import time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import Awaitable, Callable, Generator
+
+import uvicorn
+
+from broker import EmbeddedBroker, ExternalBroker
+from hub.clock import Clock, SystemClock
+from hub.hub import Hub
+from hub.settings import Settings
+from hub.storage import Storage
+from web.app import create_app
+
+log = logging.getLogger("synapse")
+
+#: how often the hub notes that it is alive (to measure downtime after a crash)
+ALIVE_INTERVAL = 30.0
+
+
+class _EmbeddedUvicorn(uvicorn.Server):
+    """uvicorn without its own signal handling: the runtime decides when to stop and flushes."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Generator[None, None, None]:
+        yield
+
+
+class Runtime:
+    def __init__(self, settings: Settings, clock: Clock | None = None) -> None:
+        self.settings = settings
+        self.clock = clock or SystemClock()
+        self.storage = Storage(settings.effective_database_url)
+        self.hub = Hub(settings, self.storage, self.clock)
+        self.broker: EmbeddedBroker | ExternalBroker
+        if settings.broker_url:
+            self.broker = ExternalBroker(settings, self.hub, self.hub.topics)
+        else:
+            self.broker = EmbeddedBroker(
+                settings, self.hub, self.hub.credentials, self.hub.topics, self.clock
+            )
+        self.app = create_app(self.hub)
+        self._http: _EmbeddedUvicorn | None = None
+        self._tasks: list[asyncio.Task[None]] = []
+        self._stopped = asyncio.Event()
+
+    @property
+    def http_port(self) -> int:
+        if self._http is None or not self._http.servers:
+            return self.settings.http_port
+        sockets = self._http.servers[0].sockets
+        return int(sockets[0].getsockname()[1])
+
+    @property
+    def mqtt_port(self) -> int:
+        return self.broker.port if isinstance(self.broker, EmbeddedBroker) else 0
+
+    async def start(self) -> None:
+        self.hub.start()
+        await self.broker.start()
+        self.hub.attach(self.broker)
+        config = uvicorn.Config(
+            self.app,
+            host=self.settings.http_host,
+            port=self.settings.http_port,
+            log_level="warning",
+            lifespan="off",
+            access_log=False,
+        )
+        self._http = _EmbeddedUvicorn(config)
+        self._tasks.append(asyncio.create_task(self._http.serve(), name="http"))
+        while not self._http.started:
+            if self._tasks[0].done():
+                self._tasks[0].result()  # raises the bind error
+            await asyncio.sleep(0.01)
+        self._every(self.settings.liveness_interval, self._liveness, "liveness")
+        self._every(self.settings.history_flush_interval, self._flush, "history")
+        self._every(ALIVE_INTERVAL, self._alive, "alive")
+        log.info(
+            "synapse is up: MQTT on %s:%s, HTTP on http://%s:%s, database %s",
+            self.settings.mqtt_host,
+            self.mqtt_port or self.settings.mqtt_port,
+            self.settings.http_host,
+            self.http_port,
+            self.storage.safe_url,
+        )
+
+    async def stop(self) -> None:
+        """Stop taking messages, then write everything accepted: nothing is lost on SIGTERM."""
+        if self._http is not None:
+            self._http.should_exit = True
+        await self.broker.stop()
+        for task in self._tasks:
+            if task.get_name() != "http":
+                task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await asyncio.to_thread(self.hub.stop)
+        self.storage.dispose()
+        self._stopped.set()
+        log.info("synapse stopped")
+
+    async def serve_forever(self) -> None:
+        """Run until SIGTERM or SIGINT, then stop cleanly."""
+        await self.start()
+        loop = asyncio.get_running_loop()
+        stop = asyncio.Event()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        await stop.wait()
+        await self.stop()
+
+    # -- background steps: the loop only waits; the work is a step tests call directly --
+    def _every(self, interval: float, step: Callable[[], Awaitable[None]], name: str) -> None:
+        async def loop() -> None:
+            while True:
+                await asyncio.sleep(interval)
+                try:
+                    await step()
+                except Exception:
+                    log.exception("the %s step failed; it will run again", name)
+
+        self._tasks.append(asyncio.create_task(loop(), name=name))
+
+    async def _liveness(self) -> None:
+        self.hub.liveness_step()
+
+    async def _flush(self) -> None:
+        await asyncio.to_thread(self.hub.flush)
+
+    async def _alive(self) -> None:
+        await asyncio.to_thread(self.hub.liveness.mark_alive)

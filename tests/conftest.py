@@ -1,0 +1,36 @@
+"""Fixtures shared by the whole suite; plain helpers live in tests/factories.py."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from hub.clock import ManualClock
+from hub.hub import Hub
+from hub.storage import Storage
+from tests.factories import make_settings
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock()
+
+
+@pytest.fixture
+def make_hub(tmp_path: Path, clock: ManualClock) -> Iterator[Callable[..., Hub]]:
+    """Build (and start) a hub on a fresh SQLite file; call again to simulate a restart."""
+    hubs: list[Hub] = []
+
+    def factory(**changes: Any) -> Hub:
+        settings = make_settings(tmp_path, **changes)
+        hub = Hub(settings, Storage(settings.effective_database_url), clock)
+        hub.start()
+        hubs.append(hub)
+        return hub
+
+    yield factory
+    for hub in hubs:
+        hub.storage.dispose()

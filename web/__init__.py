@@ -1,0 +1,1 @@
+"""The HTTP layer: JSON API (and later the dashboard) over ``hub.Hub``."""
