@@ -52,7 +52,7 @@ class CredentialStore:
         self._storage = storage
         self._key = key
         self._clock = clock
-        self._auto_approve = auto_approve
+        self.auto_approve = auto_approve
         #: the hub's own MQTT password: random per process, never stored or shown
         self.hub_password = secrets.token_urlsafe(32)
 
@@ -85,7 +85,7 @@ class CredentialStore:
                 CredentialRow(axon_id=axon_id, token_hash=digest, origin="claim", created_at=now)
             )
             if axon is None:
-                approval = "approved" if self._auto_approve else "pending"
+                approval = "approved" if self.auto_approve else "pending"
                 session.add(
                     AxonRow(id=axon_id, approval=approval, first_seen_at=now, status_since=now)
                 )

@@ -14,7 +14,7 @@ from sqlmodel import col, select
 
 from hub.clock import Clock
 from hub.credentials import CredentialStore, load_or_create_key
-from hub.errors import NotFoundError, ValidationError
+from hub.errors import AuthError, NotFoundError, ValidationError
 from hub.history import FlushResult, HistoryWriter
 from hub.ingest import Ingest
 from hub.liveness import Liveness
@@ -78,11 +78,9 @@ class Hub:
         if not is_valid_axon_id(axon_id):
             raise NotFoundError(f"{axon_id[:70]!r} is not a valid axon id")
         if not self.credentials.verify_or_claim(axon_id, token):
-            from hub.errors import AuthError
-
             raise AuthError("the token does not match this axon")
         report = parse_report(body)
-        state = self.registry.get(axon_id) or self.registry.ensure(axon_id, approval="pending")
+        state = self.ingest.state_for(axon_id)
         self.ingest.accept_report(state, report, fresh=True)
 
     # -- steps the runtime drives ----------------------------------------------------------

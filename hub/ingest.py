@@ -82,7 +82,7 @@ class Ingest:
             case Kind.REGISTER:
                 self._register(parsed, message)
             case Kind.REPORT:
-                state = self._known(parsed.axon_id)
+                state = self.state_for(parsed.axon_id)
                 if parsed.rest:
                     report = parse_bare_value(parsed.rest, message.payload)
                 else:
@@ -91,7 +91,7 @@ class Ingest:
             case Kind.STATUS:
                 self._status(parsed, message)
             case kind if kind in self.handlers:
-                self.handlers[kind](self._known(parsed.axon_id), parsed, message)
+                self.handlers[kind](self.state_for(parsed.axon_id), parsed, message)
             case _:
                 self.counts["unhandled"] += 1
 
@@ -115,11 +115,7 @@ class Ingest:
         token = registration.auth_token.get_secret_value() if registration.auth_token else None
         if token is not None and not self._credentials.verify_or_claim(parsed.axon_id, token):
             raise AuthError("auth_token does not match this axon's token")
-        state = self._registry.get(parsed.axon_id)
-        if state is None:
-            origin = self._credentials.origin(parsed.axon_id)
-            approval = "approved" if origin == "cli" else "pending"
-            state = self._registry.ensure(parsed.axon_id, approval=approval)
+        state = self.state_for(parsed.axon_id)
         if state.approval == "rejected":
             self.counts["refused_rejected_axon"] += 1
             return
@@ -161,7 +157,7 @@ class Ingest:
 
     # -- status ------------------------------------------------------------------------
     def _status(self, parsed: ParsedTopic, message: Inbound) -> None:
-        state = self._known(parsed.axon_id)
+        state = self.state_for(parsed.axon_id)
         text = message.payload.decode("utf-8", "replace").strip().strip('"').lower()
         if text == "offline":
             if not message.retain:
@@ -173,11 +169,14 @@ class Ingest:
             raise ValidationError("status must be 'online' or 'offline'")
 
     # -- helpers -----------------------------------------------------------------------
-    def _known(self, axon_id: str) -> AxonState:
-        """The axon's state; over an external broker an unseen id waits as pending."""
+    def state_for(self, axon_id: str) -> AxonState:
+        """The axon's state, created at first contact: approved at once when its token was
+        minted with ``synapse token create`` (or auto-approve is on), pending otherwise."""
         state = self._registry.get(axon_id)
         if state is None:
-            state = self._registry.ensure(axon_id, approval="pending")
+            minted = self._credentials.origin(axon_id) == "cli"
+            approved = minted or self._credentials.auto_approve
+            state = self._registry.ensure(axon_id, approval="approved" if approved else "pending")
         return state
 
     def reject(self, parsed: ParsedTopic, message: Inbound, sentence: str) -> None:

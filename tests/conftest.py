@@ -12,6 +12,7 @@ from hub.clock import ManualClock
 from hub.hub import Hub
 from hub.storage import Storage
 from tests.factories import make_settings
+from tests.runtime import RunningHub
 
 
 @pytest.fixture
@@ -34,3 +35,18 @@ def make_hub(tmp_path: Path, clock: ManualClock) -> Iterator[Callable[..., Hub]]
     yield factory
     for hub in hubs:
         hub.storage.dispose()
+
+
+@pytest.fixture
+def make_running_hub(tmp_path: Path) -> Iterator[Callable[..., RunningHub]]:
+    """Start whole hubs (real broker + HTTP on free ports); all are stopped after the test."""
+    hubs: list[RunningHub] = []
+
+    def factory(clock: Any = None, **changes: Any) -> RunningHub:
+        running = RunningHub.start(tmp_path, clock, **changes)
+        hubs.append(running)
+        return running
+
+    yield factory
+    for running in hubs:
+        running.stop()

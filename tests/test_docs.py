@@ -1,0 +1,27 @@
+"""Docs that tests keep true: every setting is in the README's table."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from hub.settings import Settings
+
+README = (Path(__file__).parent.parent / "README.md").read_text()
+
+
+def test_every_setting_is_documented_in_the_readme() -> None:
+    documented = set(re.findall(r"^\| `(SYNAPSE_[A-Z_]+)` \|", README, flags=re.M))
+    expected = {Settings.env_name(name) for name in Settings.model_fields}
+    assert expected - documented == set(), "undocumented settings"
+    assert documented - expected == set(), "README documents settings that do not exist"
+
+
+def test_every_documented_default_is_the_real_default() -> None:
+    for name, field in Settings.model_fields.items():
+        row = re.search(rf"^\| `{Settings.env_name(name)}` \| ([^|]+) \|", README, flags=re.M)
+        assert row is not None
+        shown = row.group(1).strip().strip("`")
+        default = field.default
+        real = "" if default in ("", None) or hasattr(default, "get_secret_value") else str(default)
+        assert shown in (real, real.lower(), "(empty)" if real == "" else real), name
