@@ -266,7 +266,7 @@ class Axon:
         self._finished.set()
         self._wake.set()
         if self._connected.is_set():
-            info = client.publish(self._topic("status"), "offline", qos=1, retain=True)
+            info = client.publish(self._topic("status"), "offline", qos=1)
             try:
                 info.wait_for_publish(timeout)
             except (RuntimeError, ValueError):
@@ -350,7 +350,7 @@ class Axon:
             protocol=mqtt.MQTTv311,
         )
         client.username_pw_set(self.id, self._token)
-        client.will_set(self._topic("status"), "offline", qos=1, retain=True)
+        client.will_set(self._topic("status"), "offline", qos=1)
         client.enable_logger(logging.getLogger("axon_sdk.mqtt"))
         _jitter_backoff(client)
         if self._hub.tls:
@@ -380,7 +380,7 @@ class Axon:
             return
         client.subscribe([(self._topic("command"), 1), (self._topic("error"), 1)])
         self._publish("register", self._registration(), qos=1)
-        self._publish("status", "online", qos=1, retain=True)
+        self._publish("status", "online", qos=1)
         with self._lock:
             self._next_poll.clear()  # poll every widget at once: fresh values after a restart
         self._connected.set()

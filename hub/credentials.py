@@ -15,6 +15,7 @@ from __future__ import annotations
 import hmac
 import os
 import secrets
+from dataclasses import dataclass
 from hashlib import sha256
 from pathlib import Path
 
@@ -28,6 +29,21 @@ from hub.storage import Storage
 from hub.topics import is_valid_axon_id
 
 TOKEN_BYTES = 32
+ROLES = ("admin", "viewer")
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who is asking, as shown in the command ledger."""
+
+    name: str
+    role: str
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+
 API_KEY_PREFIX = "syn_"
 
 
@@ -128,22 +144,30 @@ class CredentialStore:
                 raise NotFoundError(f"axon {axon_id!r} has no token")
             session.delete(row)
 
-    def mint_api_key(self, name: str = "admin") -> str:
+    def mint_api_key(self, name: str = "admin", role: str = "admin") -> str:
+        if role not in ROLES:
+            raise ValidationError(f"role must be one of {', '.join(ROLES)}")
         key = API_KEY_PREFIX + secrets.token_urlsafe(TOKEN_BYTES)
         with self._storage.session() as session:
             session.add(
-                ApiKeyRow(name=name[:64], key_hash=self.digest(key), created_at=self._clock.now())
+                ApiKeyRow(
+                    name=name[:64],
+                    role=role,
+                    key_hash=self.digest(key),
+                    created_at=self._clock.now(),
+                )
             )
         return key
 
-    def check_api_key(self, key: str) -> bool:
+    def check_api_key(self, key: str) -> Caller | None:
+        """Who holds this key, or None. ``admin`` may do everything, ``viewer`` only read."""
         if not key or len(key) > 256:
-            return False
+            return None
         digest = self.digest(key)
         with self._storage.session() as session:
             row = session.exec(select(ApiKeyRow).where(ApiKeyRow.key_hash == digest)).first()
             if row is None:
-                return False
+                return None
             row.last_used_at = self._clock.now()
             session.add(row)
-        return True
+            return Caller(name=f"apikey:{row.name}", role=row.role)

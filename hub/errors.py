@@ -5,8 +5,9 @@
     ├── ValidationError          an inbound payload broke the contract (one human sentence)
     │   └── RegistrationError    a registration was rejected; the last good one stays in force
     ├── NotFoundError            an axon, token or key that does not exist
-    ├── ConflictError            a request that contradicts stored state
+    ├── ConflictError            a request that contradicts stored state (axon offline, pending)
     ├── AuthError                a credential that does not check out
+    ├── ForbiddenError           a known caller whose role does not allow the request
     └── StorageError             the database refused; library errors are translated here
 
 Edges turn these into messages: the MQTT error topic (``synapse/error/{id}``), HTTP problem JSON
@@ -50,6 +51,10 @@ class ConflictError(SynapseError):
 
 class AuthError(SynapseError):
     code = "unauthorized"
+
+
+class ForbiddenError(SynapseError):
+    code = "forbidden"
 
 
 class StorageError(SynapseError):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,6 +39,13 @@ class HistoryWriter:
         self._last_seen: dict[str, tuple[float, float | None]] = {}
         self._lock = threading.Lock()  # one flush at a time (shutdown vs periodic)
         self.written = 0
+        #: called when the buffers go from empty to non-empty, so the flush loop can sleep
+        #: while nothing arrives instead of waking every interval
+        self.on_pending: Callable[[], None] | None = None
+
+    def _touch(self) -> None:
+        if self.on_pending is not None and not (self._samples or self._rejections):
+            self.on_pending()
 
     def add(self, axon_id: str, widget_id: str, ts: float, value: Scalar) -> None:
         if isinstance(value, bool):
@@ -46,11 +54,13 @@ class HistoryWriter:
             num, text = float(value), None
         else:
             num, text = None, value
+        self._touch()
         self._samples.append(
             {"axon_id": axon_id, "widget_id": widget_id, "ts": ts, "num": num, "text": text}
         )
 
     def reject(self, axon_id: str, topic: str, error: str, excerpt: str, at: float) -> None:
+        self._touch()
         self._rejections.append(
             {
                 "axon_id": axon_id[:64],

@@ -13,17 +13,19 @@ from typing import Any
 from sqlmodel import col, select
 
 from hub.clock import Clock
+from hub.commands import Commands, CommandView
 from hub.credentials import CredentialStore, load_or_create_key
 from hub.errors import AuthError, NotFoundError, ValidationError
+from hub.events import Event, EventBus
 from hub.history import FlushResult, HistoryWriter
 from hub.ingest import Ingest
 from hub.liveness import Liveness
 from hub.models import RejectionRow, SampleRow
 from hub.ports import Inbound, Publisher
-from hub.registry import Registry
+from hub.registry import AxonState, Registry
 from hub.settings import Settings
 from hub.storage import Storage
-from hub.topics import Topics, is_valid_axon_id
+from hub.topics import Kind, Topics, is_valid_axon_id
 from hub.values import decode_json, parse_report
 from hub.views import AxonDetail, AxonSummary, RejectionView, detail, rejection, summary
 
@@ -54,6 +56,12 @@ class Hub:
             credentials=self.credentials,
             clock=clock,
         )
+        self.events = EventBus()
+        self.commands = Commands(storage, self.registry, clock, self.topics, self.events)
+        self.ingest.handlers[Kind.RESULT] = self.commands.on_result
+        self.ingest.events = self.events
+        self.liveness.listeners.append(self._status_changed)
+        self.liveness.listeners.append(self.commands.axon_went_offline)
 
     # -- lifecycle ---------------------------------------------------------------------
     def start(self) -> None:
@@ -68,6 +76,17 @@ class Hub:
 
     def attach(self, publisher: Publisher) -> None:
         self.ingest.publisher = publisher
+        self.commands.publisher = publisher
+
+    def _status_changed(self, state: AxonState, old: str, reason: str) -> None:
+        self.events.emit(
+            Event(
+                "status",
+                state.id,
+                self.clock.now(),
+                {"from": old, "to": state.status, "reason": reason},
+            )
+        )
 
     # -- inbound (the broker's InboundSink) ----------------------------------------------
     def handle(self, message: Inbound) -> None:
@@ -86,6 +105,9 @@ class Hub:
     # -- steps the runtime drives ----------------------------------------------------------
     def liveness_step(self) -> bool:
         return self.liveness.step()
+
+    def commands_step(self) -> bool:
+        return self.commands.step()
 
     def flush(self) -> FlushResult:
         return self.history.flush()
@@ -140,6 +162,11 @@ class Hub:
         self.liveness.ttl_changed(state)
         return self.axon(axon_id)
 
+    def run_action(
+        self, axon_id: str, action_id: str, params: Any, requested_by: str
+    ) -> CommandView:
+        return self.commands.send(axon_id, action_id, params, requested_by)
+
     def approve(self, axon_id: str) -> AxonDetail:
         self.registry.set_approval(axon_id, "approved", "approved by an admin")
         return self.axon(axon_id)
@@ -151,8 +178,8 @@ class Hub:
     def mint_axon_token(self, axon_id: str) -> str:
         return self.credentials.mint_axon_token(axon_id)
 
-    def mint_api_key(self, name: str = "admin") -> str:
-        return self.credentials.mint_api_key(name)
+    def mint_api_key(self, name: str = "admin", role: str = "admin") -> str:
+        return self.credentials.mint_api_key(name, role)
 
     def parse_json(self, body: bytes) -> Any:
         """Decode a request body with the same strictness as MQTT payloads."""

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from hub.clock import Clock
 from hub.credentials import CredentialStore
 from hub.errors import AuthError, SynapseError, ValidationError
+from hub.events import Event, EventBus
 from hub.history import HistoryWriter
 from hub.liveness import Liveness
 from hub.ports import HUB_USERNAME, Inbound, Publisher
@@ -55,6 +56,7 @@ class Ingest:
         self._credentials = credentials
         self._clock = clock
         self.publisher = publisher
+        self.events: EventBus | None = None
         self.handlers: dict[Kind, Handler] = {}
         self.counts: Counter[str] = Counter()
         self._last_error_sent: dict[str, float] = {}
@@ -124,6 +126,7 @@ class Ingest:
         self.counts["registrations"] += 1
         if changed:
             log.info("axon %s registered a new definition (%s)", state.id, state.definition_hash)
+            self._emit("registered", state, {"definition_hash": state.definition_hash})
         if state.ttl != old_ttl:
             self._liveness.ttl_changed(state)
         if not message.retain:
@@ -147,6 +150,7 @@ class Ingest:
                 state.unknown_widgets.add(widget_id)
             self._history.add(state.id, widget_id, ts, value)
         self.counts["reports"] += 1
+        self._emit("values", state, {"values": report.values, "at": ts})
         if fresh:
             self._heartbeat(state, "report received")
 
@@ -178,6 +182,10 @@ class Ingest:
             approved = minted or self._credentials.auto_approve
             state = self._registry.ensure(axon_id, approval="approved" if approved else "pending")
         return state
+
+    def _emit(self, kind: str, state: AxonState, data: dict[str, object]) -> None:
+        if self.events is not None:
+            self.events.emit(Event(kind, state.id, self._clock.now(), data))
 
     def reject(self, parsed: ParsedTopic, message: Inbound, sentence: str) -> None:
         now = self._clock.now()

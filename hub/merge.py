@@ -34,7 +34,17 @@ from hub.schema import (
 )
 
 #: fields of the definition layer; a patch that touches one is refused with its path
-DEFINITION_FIELDS = {"id", "auth_token", "sdk", "type", "style", "params", "every", "timeout"}
+DEFINITION_FIELDS = {
+    "id",
+    "auth_token",
+    "sdk",
+    "type",
+    "style",
+    "params",
+    "every",
+    "timeout",
+    "confirm",
+}
 
 
 class WidgetOverride(_Strict):

@@ -47,6 +47,7 @@ class ApiKeyRow(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(max_length=64)
+    role: str = Field(default="admin", max_length=16)  # admin | viewer
     key_hash: str = Field(index=True, unique=True, max_length=128)
     created_at: float
     last_used_at: float | None = None
@@ -127,3 +128,25 @@ class MetaRow(SQLModel, table=True):
 
     key: str = Field(primary_key=True, max_length=64)
     value: str = Field(max_length=500)
+
+
+class CommandRow(SQLModel, table=True):
+    """One command: who asked, what, and what became of it. The deadline is indexed."""
+
+    __tablename__ = "commands"
+
+    request_id: str = Field(primary_key=True, max_length=64)
+    axon_id: str = Field(index=True, max_length=64)
+    action: str = Field(max_length=64)
+    params: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
+    requested_by: str = Field(max_length=64)
+    requested_at: float
+    expires_at: float
+    deadline: float = Field(index=True)
+    state: str = Field(default="sent", max_length=16, index=True)
+    ok: bool | None = None
+    output: str = ""
+    error: str | None = Field(default=None, max_length=1000)
+    code: str | None = Field(default=None, max_length=32)
+    duration_ms: int | None = None
+    finished_at: float | None = None

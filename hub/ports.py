@@ -24,7 +24,9 @@ class Inbound:
     payload: bytes
     #: the authenticated MQTT username, or None where the transport cannot tell (external broker)
     username: str | None = None
-    #: a retained or replayed message: stored, but never counted as a fresh heartbeat
+    #: delivered from a broker's retained store (a replay on subscribe), not published live:
+    #: its values are kept, but it never counts as a fresh heartbeat. The embedded broker
+    #: stores no retained messages, so there it is always False.
     retain: bool = False
     #: "mqtt" or "http"
     via: str = "mqtt"

@@ -60,6 +60,9 @@ class ActionParam(_Strict):
     type: Literal["string", "integer", "number", "boolean"] = "string"
     required: bool = False
     label: Label = ""
+    choices: list[Annotated[str, Field(max_length=128)] | int | float] | None = Field(
+        None, max_length=64
+    )
 
 
 class Action(_Strict):
@@ -69,6 +72,8 @@ class Action(_Strict):
     description: str = Field("", max_length=500)
     params: list[ActionParam] = Field(default_factory=list, max_length=16)
     timeout: float | None = Field(None, gt=0, le=3600)
+    #: ask a person to confirm before the action runs (danger-styled actions always do)
+    confirm: bool = False
 
 
 class Widget(_Strict):

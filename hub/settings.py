@@ -73,7 +73,10 @@ class Settings(BaseModel):
         30.0, ge=0, description="Longest delay in seconds added after repeated failed logins."
     )
     history_flush_interval: float = Field(
-        0.5, gt=0, description="Seconds between batched writes of reported values to storage."
+        0.025,
+        gt=0,
+        le=60,
+        description="Seconds a batch of reported values waits for company before it is written.",
     )
     history_batch_size: int = Field(
         5000, ge=1, description="Most history rows written in one transaction."

@@ -45,9 +45,10 @@ def cmd_token_create(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_apikey_create(settings: Settings, args: argparse.Namespace) -> int:
-    key = _hub(settings).mint_api_key(args.name)
+    key = _hub(settings).mint_api_key(args.name, args.role)
     print(
-        f"API key {args.name!r} (shown once; send it as 'Authorization: Bearer <key>'):",
+        f"{args.role.capitalize()} API key {args.name!r} (shown once; send it as "
+        "'Authorization: Bearer <key>'):",
         file=sys.stderr,
     )
     print(key)
@@ -85,6 +86,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     key_create = apikey.add_parser("create", help="mint an admin API key")
     key_create.add_argument("--name", default="admin")
+    key_create.add_argument(
+        "--role", default="admin", choices=["admin", "viewer"], help="viewer: read-only"
+    )
     key_create.set_defaults(func=cmd_apikey_create)
     sub.add_parser("axons", help="list the axons the hub knows").set_defaults(func=cmd_axons)
     return parser

@@ -84,7 +84,12 @@ class Runtime:
                 self._tasks[0].result()  # raises the bind error
             await asyncio.sleep(0.01)
         self._every(self.settings.liveness_interval, self._liveness, "liveness")
-        self._every(self.settings.history_flush_interval, self._flush, "history")
+        self._every(1.0, self._commands, "commands")
+        self._history_pending = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        self.hub.history.on_pending = lambda: loop.call_soon_threadsafe(self._history_pending.set)
+        self._tasks.append(asyncio.create_task(self._flush_loop(), name="history"))
+        self._every(3600.0, self._prune, "retention")
         self._every(ALIVE_INTERVAL, self._alive, "alive")
         log.info(
             "synapse is up: MQTT on %s:%s, HTTP on http://%s:%s, database %s",
@@ -134,8 +139,25 @@ class Runtime:
     async def _liveness(self) -> None:
         self.hub.liveness_step()
 
-    async def _flush(self) -> None:
-        await asyncio.to_thread(self.hub.flush)
+    async def _commands(self) -> None:
+        self.hub.commands_step()
+
+    async def _flush_loop(self) -> None:
+        """Sleep until something is buffered, then write it all after one short interval:
+        reports arriving meanwhile join the same transaction."""
+        while True:
+            await self._history_pending.wait()
+            await asyncio.sleep(self.settings.history_flush_interval)
+            self._history_pending.clear()
+            try:
+                await asyncio.to_thread(self.hub.flush)
+            except Exception:
+                log.exception("writing history failed; it will be retried")
+                self._history_pending.set()
+
+    async def _prune(self) -> None:
+        cutoff = self.clock.now() - self.settings.history_retention_days * 86400
+        await asyncio.to_thread(self.hub.history.prune, cutoff)
 
     async def _alive(self) -> None:
         await asyncio.to_thread(self.hub.liveness.mark_alive)

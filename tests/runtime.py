@@ -61,13 +61,13 @@ class RunningHub:
         """Run a coroutine on the hub's loop and wait for its result."""
         return asyncio.run_coroutine_threadsafe(coro, self._loop).result(timeout)
 
-    def run(self, fn: Callable[..., T], *args: Any) -> T:
+    def run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Call ``fn`` on the hub's loop thread (the hub is single-threaded by design)."""
         future: concurrent.futures.Future[T] = concurrent.futures.Future()
 
         def target() -> None:
             try:
-                future.set_result(fn(*args))
+                future.set_result(fn(*args, **kwargs))
             except BaseException as exc:
                 future.set_exception(exc)
 

@@ -6,7 +6,7 @@ from fastapi import FastAPI
 
 from hub.hub import Hub
 from web import problems
-from web.api import admin, axons
+from web.api import admin, axons, commands, sdk
 
 
 def create_app(hub: Hub) -> FastAPI:
@@ -20,6 +20,8 @@ def create_app(hub: Hub) -> FastAPI:
     problems.install(app)
     app.include_router(axons.router)
     app.include_router(admin.router)
+    app.include_router(commands.router)
+    app.include_router(sdk.router)
 
     @app.get("/healthz", tags=["meta"])
     async def healthz() -> dict[str, str]:

@@ -1,4 +1,4 @@
-"""Request dependencies: the hub from app state, and who is calling."""
+"""Request dependencies: the hub from app state, and who is calling with which role."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from hub.errors import AuthError, ValidationError
+from hub.credentials import Caller
+from hub.errors import AuthError, ForbiddenError, ValidationError
 from hub.hub import Hub
 
 MAX_BODY = 256 * 1024
@@ -28,12 +29,24 @@ def bearer(request: Request) -> str:
     return value.strip()
 
 
-def require_admin(request: Request, hub: HubDep) -> None:
-    if not hub.credentials.check_api_key(bearer(request)):
+def reader(request: Request, hub: HubDep) -> Caller:
+    """Any valid API key: viewers and admins may read."""
+    caller = hub.credentials.check_api_key(bearer(request))
+    if caller is None:
         raise AuthError("the API key is not valid")
+    return caller
 
 
-AdminDep = Depends(require_admin)
+def admin(caller: Annotated[Caller, Depends(reader)]) -> Caller:
+    """Only admins may change anything or run actions."""
+    if not caller.is_admin:
+        raise ForbiddenError(f"{caller.name} is a {caller.role}; this needs an admin")
+    return caller
+
+
+ReaderDep = Depends(reader)
+AdminDep = Depends(admin)
+AdminCaller = Annotated[Caller, Depends(admin)]
 
 
 async def read_body(request: Request, limit: int = MAX_BODY) -> bytes:

@@ -10,16 +10,18 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from hub.errors import (
     AuthError,
     ConflictError,
+    ForbiddenError,
     NotFoundError,
     SynapseError,
     ValidationError,
 )
 
-STATUS = {
+STATUS: dict[type[SynapseError], int] = {
     ValidationError: 422,
     NotFoundError: 404,
     ConflictError: 409,
     AuthError: 401,
+    ForbiddenError: 403,
 }
 
 

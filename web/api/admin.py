@@ -6,9 +6,9 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
 from hub.views import RejectionView
-from web.deps import AdminDep, HubDep
+from web.deps import AdminDep, HubDep, ReaderDep
 
-router = APIRouter(prefix="/api/v1", tags=["admin"], dependencies=[AdminDep])
+router = APIRouter(prefix="/api/v1", tags=["admin"])
 
 
 class MintedToken(BaseModel):
@@ -17,7 +17,7 @@ class MintedToken(BaseModel):
     note: str = "Shown once. Give it to the axon as SYNAPSE_TOKEN."
 
 
-@router.get("/errors")
+@router.get("/errors", dependencies=[ReaderDep])
 async def errors(
     hub: HubDep,
     axon_id: str | None = None,
@@ -27,7 +27,7 @@ async def errors(
     return hub.errors(axon_id, limit)
 
 
-@router.post("/tokens/{axon_id}", status_code=201)
+@router.post("/tokens/{axon_id}", status_code=201, dependencies=[AdminDep])
 async def mint_token(axon_id: str, hub: HubDep) -> MintedToken:
     """A new token for an axon (replacing any earlier one); the axon is approved at first contact."""
     return MintedToken(axon_id=axon_id, token=hub.mint_axon_token(axon_id))

@@ -8,17 +8,17 @@ from typing import Any
 from fastapi import APIRouter, Query, Request, Response
 
 from hub.views import AxonDetail, AxonSummary
-from web.deps import AdminDep, HubDep, bearer, read_body
+from web.deps import AdminDep, HubDep, ReaderDep, bearer, read_body
 
 router = APIRouter(prefix="/api/v1/axons", tags=["axons"])
 
 
-@router.get("", dependencies=[AdminDep])
+@router.get("", dependencies=[ReaderDep])
 async def list_axons(hub: HubDep) -> list[AxonSummary]:
     return hub.axons()
 
 
-@router.get("/{axon_id}", dependencies=[AdminDep])
+@router.get("/{axon_id}", dependencies=[ReaderDep])
 async def get_axon(axon_id: str, hub: HubDep) -> AxonDetail:
     return hub.axon(axon_id)
 
@@ -45,7 +45,7 @@ async def reject(axon_id: str, hub: HubDep) -> AxonDetail:
     return hub.reject(axon_id)
 
 
-@router.get("/{axon_id}/history/{widget_id}", dependencies=[AdminDep])
+@router.get("/{axon_id}/history/{widget_id}", dependencies=[ReaderDep])
 async def history(
     axon_id: str,
     widget_id: str,
@@ -57,12 +57,12 @@ async def history(
     return hub.history_of(axon_id, widget_id, start, limit)
 
 
-@router.get("/{axon_id}/snapshots/latest", dependencies=[AdminDep])
+@router.get("/{axon_id}/snapshots/latest", dependencies=[ReaderDep])
 async def latest_snapshot(axon_id: str, hub: HubDep) -> dict[str, Any]:
     return hub.snapshot(axon_id)
 
 
-@router.get("/{axon_id}/snapshots/{snapshot_id}", dependencies=[AdminDep])
+@router.get("/{axon_id}/snapshots/{snapshot_id}", dependencies=[ReaderDep])
 async def snapshot(axon_id: str, snapshot_id: int, hub: HubDep) -> dict[str, Any]:
     return hub.snapshot(axon_id, snapshot_id)
 

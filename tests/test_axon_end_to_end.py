@@ -1,0 +1,115 @@
+"""The yardstick: the 10-line example axon restarts a service from the hub's HTTP API.
+
+The SDK runs in a real process against a real hub; systemctl is a harmless stand-in that writes
+down how it was called.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.runtime import RunningHub
+
+ROOT = Path(__file__).parent.parent
+EXAMPLE = ROOT / "examples" / "restart_service.py"
+
+
+class Axon:
+    def __init__(self, running: RunningHub, tmp_path: Path, token: str) -> None:
+        self.calls = tmp_path / "calls.txt"
+        systemctl = tmp_path / "systemctl"
+        systemctl.write_text(f'#!/bin/sh\necho "$@" >> {self.calls}\n')
+        systemctl.chmod(0o755)
+        self.log = tmp_path / "axon.log"
+        env = {
+            **os.environ,
+            "SYNAPSE_TOKEN": token,
+            "SYNAPSE_HUB": f"mqtt://127.0.0.1:{running.mqtt_port}",
+            "SYSTEMCTL": str(systemctl),
+            "UNIT": "demo.service",
+        }
+        with self.log.open("wb") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, str(EXAMPLE)], env=env, stdout=log, stderr=subprocess.STDOUT
+            )
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+        self.process.wait(10)
+
+
+@pytest.fixture
+def running(make_running_hub) -> RunningHub:
+    return make_running_hub()
+
+
+@pytest.fixture
+def axon(running: RunningHub, tmp_path: Path) -> Iterator[Axon]:
+    token = running.run(running.hub.mint_axon_token, "web-01")
+    axon = Axon(running, tmp_path, token)
+    yield axon
+    axon.stop()
+
+
+def online(running: RunningHub, axon_id: str = "web-01") -> bool:
+    state = running.hub.registry.get(axon_id)
+    return bool(state and state.status == "online" and state.definition)
+
+
+def test_the_ten_line_axon_restarts_its_service_from_the_api(
+    running: RunningHub, axon: Axon
+) -> None:
+    running.wait_for(lambda: online(running), what=f"web-01 online\n{axon.log.read_text()}")
+    response = running.http.post("/api/v1/axons/web-01/actions/restart", params={"wait": 5})
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert (body["state"], body["ok"], body["requested_by"]) == ("ok", True, "apikey:tests")
+    assert axon.calls.read_text() == "restart demo.service\n"
+    ledger = running.http.get("/api/v1/commands", params={"axon_id": "web-01"}).json()
+    assert [c["state"] for c in ledger] == ["ok"]
+
+
+def test_the_api_refuses_what_cannot_run_with_a_clear_4xx(running: RunningHub, axon: Axon) -> None:
+    running.wait_for(lambda: online(running), what="web-01 online")
+    viewer = running.run(running.hub.mint_api_key, "dashboard", "viewer")
+    as_viewer = {"Authorization": f"Bearer {viewer}"}
+    refused = running.http.post("/api/v1/axons/web-01/actions/restart", headers=as_viewer)
+    assert refused.status_code == 403 and "needs an admin" in refused.json()["detail"]
+    assert running.http.get("/api/v1/axons/web-01", headers=as_viewer).status_code == 200
+    unknown = running.http.post("/api/v1/axons/web-01/actions/format-disk")
+    assert unknown.status_code == 404 and "has no action" in unknown.json()["detail"]
+    ghost = running.http.post("/api/v1/axons/ghost/actions/restart")
+    assert ghost.status_code == 404
+    assert not axon.calls.exists()
+
+
+def test_a_killed_axon_is_offline_and_refuses_commands(running: RunningHub, axon: Axon) -> None:
+    running.wait_for(lambda: online(running), what="web-01 online")
+    os.kill(axon.process.pid, signal.SIGKILL)
+    running.wait_for(lambda: running.hub.registry.get("web-01").status == "offline")
+    refused = running.http.post("/api/v1/axons/web-01/actions/restart")
+    assert refused.status_code == 409 and "offline" in refused.json()["detail"]
+
+
+def test_the_axon_comes_back_after_a_hub_restart(
+    make_running_hub, running: RunningHub, axon: Axon, tmp_path: Path
+) -> None:
+    running.wait_for(lambda: online(running), what="web-01 online")
+    mqtt_port, http_port = running.mqtt_port, running.http_port
+    running.stop()
+    again: RunningHub = make_running_hub(mqtt_port=mqtt_port, http_port=http_port)
+    again.wait_for(
+        lambda: (s := again.hub.registry.get("web-01")) and s.last_seen_at and s.status == "online",
+        timeout=30,
+        what="web-01 reconnected",
+    )
+    response = again.http.post("/api/v1/axons/web-01/actions/restart", params={"wait": 5})
+    assert response.json()["state"] == "ok", f"{response.text}\n{axon.log.read_text()}"
