@@ -25,3 +25,27 @@ def test_every_documented_default_is_the_real_default() -> None:
         default = field.default
         real = "" if default in ("", None) or hasattr(default, "get_secret_value") else str(default)
         assert shown in (real, real.lower(), "(empty)" if real == "" else real), name
+
+
+def test_the_topic_table_matches_the_hubs_handlers(tmp_path: Path) -> None:
+    from hub.clock import ManualClock
+    from hub.hub import Hub
+    from hub.storage import Storage
+    from hub.topics import Kind
+    from tests.factories import make_settings
+
+    wire = (Path(__file__).parent.parent / "docs" / "wire.md").read_text()
+    rows = re.findall(r"^\| `synapse/([a-z]+)/\{id\}[^`]*` \| [^|]+ \| ([^|]+) \|", wire, re.M)
+    documented: dict[str, set[str]] = {}
+    for kind, handled in rows:
+        documented.setdefault(kind, set()).add(handled.strip())
+    assert set(documented) == {k.value for k in Kind}
+    settings = make_settings(tmp_path)
+    hub = Hub(settings, Storage(settings.effective_database_url), ManualClock())
+    handled_now = {"register", "report", "status"} | {k.value for k in hub.ingest.handlers}
+    hub.storage.dispose()
+    for kind, marks in documented.items():
+        if kind in ("command", "error"):
+            assert marks == {"(hub publishes)"}
+        else:
+            assert marks == ({"yes"} if kind in handled_now else {"not yet"}), kind
