@@ -73,10 +73,13 @@ class Settings(BaseModel):
         30.0, ge=0, description="Longest delay in seconds added after repeated failed logins."
     )
     history_flush_interval: float = Field(
-        0.025,
-        gt=0,
+        0.005,
+        ge=0,
         le=60,
-        description="Seconds a batch of reported values waits for company before it is written.",
+        description=(
+            "Seconds a batch of reported values lingers before it is written; writes are "
+            "group commits, so batches grow with load on their own."
+        ),
     )
     history_batch_size: int = Field(
         5000, ge=1, description="Most history rows written in one transaction."

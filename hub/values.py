@@ -35,6 +35,10 @@ def _no_constants(name: str) -> Any:
     raise ValidationError(f"{name} is not a number the hub accepts")
 
 
+#: one decoder for every payload: json.loads(..., parse_constant=...) builds a new one per call
+_DECODER = json.JSONDecoder(parse_constant=_no_constants)
+
+
 def decode_json(payload: bytes, *, what: str = "the payload", limit: int = MAX_REPORT_BYTES) -> Any:
     if len(payload) > limit:
         raise ValidationError(f"{what} is too large (max {limit} bytes)")
@@ -43,7 +47,7 @@ def decode_json(payload: bytes, *, what: str = "the payload", limit: int = MAX_R
     except UnicodeDecodeError:
         raise ValidationError(f"{what} is not valid UTF-8") from None
     try:
-        return json.loads(text, parse_constant=_no_constants)
+        return _DECODER.decode(text)
     except json.JSONDecodeError as exc:
         raise ValidationError(
             f"{what} is not valid JSON ({exc.msg} at position {exc.pos})"
@@ -81,7 +85,7 @@ def parse_bare_value(widget_id: str, payload: bytes) -> Report:
     except UnicodeDecodeError:
         raise ValidationError("the value is not valid UTF-8") from None
     try:
-        value = json.loads(text, parse_constant=_no_constants)
+        value = _DECODER.decode(text)
     except (json.JSONDecodeError, RecursionError):
         value = text
     return Report(values={widget_id: _scalar(widget_id, value)})

@@ -49,3 +49,12 @@ def test_the_topic_table_matches_the_hubs_handlers(tmp_path: Path) -> None:
             assert marks == {"(hub publishes)"}
         else:
             assert marks == ({"yes"} if kind in handled_now else {"not yet"}), kind
+
+
+def test_the_quickstart_shows_the_example_as_it_is() -> None:
+    root = Path(__file__).parent.parent
+    quickstart = (root / "docs" / "quickstart.md").read_text()
+    shown = quickstart.split("```python\n", 1)[1].split("```", 1)[0]
+    example = (root / "examples" / "restart_service.py").read_text()
+    assert example.endswith(shown)  # the file adds only its docstring
+    assert len([line for line in shown.splitlines() if line.strip()]) == 10

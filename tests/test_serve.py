@@ -124,3 +124,15 @@ def test_the_readme_one_liners_work_as_printed(served: Served) -> None:
     assert [a["id"] for a in axons] == ["my-nas"]
     assert axons[0]["values"] == {"temp": 41.5, "disk_free": 120.5}
     assert re.fullmatch(r"[A-Za-z0-9_-]{43}", env["TOKEN"])
+    table = served.cli("axons").splitlines()
+    assert table[0].split() == ["ID", "NAME", "STATUS", "APPROVAL", "LAST", "SEEN", "TTL"]
+    assert table[1].split()[:4] == ["my-nas", "my-nas", "online", "approved"]
+
+
+def test_cli_errors_are_one_line_with_exit_status_2(served: Served) -> None:
+    done = subprocess.run(
+        [*SYNAPSE, "token", "create", "Not An Id"],
+        env=served.env, capture_output=True, text=True, timeout=30, cwd=ROOT,
+    )  # fmt: skip
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr.startswith("synapse: ") and len(done.stderr.strip().splitlines()) == 1
