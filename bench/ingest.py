@@ -308,6 +308,35 @@ def idle_rss(hub: Hub, n_axons: int) -> float:
     return rss
 
 
+def hub_cost(n: int = 50_000) -> tuple[float, float]:
+    """The hub's own cost, no broker: µs per report through ``Hub.handle`` and per stored row."""
+    sys.path.insert(0, str(ROOT))
+    from hub.clock import SystemClock
+    from hub.hub import Hub as DomainHub
+    from hub.ports import Inbound
+    from hub.settings import Settings
+    from hub.storage import Storage
+
+    tmp = Path(tempfile.mkdtemp(prefix="synapse-cost-"))
+    settings = Settings(data_dir=tmp)
+    hub = DomainHub(settings, Storage(settings.effective_database_url), SystemClock())
+    hub.start()
+    for i in range(100):
+        hub.credentials.verify_or_claim(f"cost-{i}", "token")
+    messages = [
+        Inbound(f"synapse/report/cost-{i % 100}", json.dumps({"v": i}).encode(), f"cost-{i % 100}")
+        for i in range(n)
+    ]
+    start = time.perf_counter()
+    for message in messages:
+        hub.handle(message)
+    handled = time.perf_counter()
+    hub.flush()
+    flushed = time.perf_counter()
+    hub.storage.dispose()
+    return (handled - start) / n * 1e6, (flushed - handled) / n * 1e6
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--mode", choices=["embedded", "external"], default="embedded")
@@ -318,6 +347,10 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="synapse-bench-"))
     print(f"mode={args.mode} axons={args.axons} reports={args.reports} cores={os.cpu_count()}")
 
+    per_report, per_row = hub_cost()
+    print(
+        f"hub's own cost (no broker):         {per_report:10.1f} µs/report + {per_row:.1f} µs/row"
+    )
     raw = raw_forwarding(args.mode, tmp, args.axons, args.reports, args.procs)
     print(f"raw broker forwarding, no hub:      {raw:10.0f} msg/s")
 

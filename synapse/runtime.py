@@ -45,7 +45,7 @@ class Runtime:
         self.hub = Hub(settings, self.storage, self.clock)
         self.broker: EmbeddedBroker | ExternalBroker
         if settings.broker_url:
-            self.broker = ExternalBroker(settings, self.hub, self.hub.topics)
+            self.broker = ExternalBroker(settings, self.hub, topics=self.hub.topics)
         else:
             self.broker = EmbeddedBroker(
                 settings, self.hub, self.hub.credentials, self.hub.topics, self.clock
@@ -88,7 +88,11 @@ class Runtime:
         self._every(1.0, self._commands, "commands")
         self._history_pending = asyncio.Event()
         loop = asyncio.get_running_loop()
-        self.hub.history.on_pending = lambda: loop.call_soon_threadsafe(self._history_pending.set)
+
+        def history_pending() -> None:
+            loop.call_soon_threadsafe(self._history_pending.set)
+
+        self.hub.history.on_pending = history_pending
         self._tasks.append(asyncio.create_task(self._flush_loop(), name="history"))
         self._every(3600.0, self._prune, "retention")
         self._every(ALIVE_INTERVAL, self._alive, "alive")

@@ -139,3 +139,20 @@ def test_a_killed_axon_is_offline_at_once_through_its_last_will(wire: Wire, tmp_
         lambda: [t.reason for t in wire.running.hub.registry.transitions("will-01")]
     )
     assert "the axon said offline (last will or exit)" in reasons
+
+
+def test_a_custom_topic_prefix_is_used_over_an_external_broker(
+    tmp_path: Path, make_running_hub
+) -> None:
+    mosquitto = Mosquitto(tmp_path / "mosquitto").start()
+    try:
+        running = make_running_hub(
+            broker_url=f"mqtt://127.0.0.1:{mosquitto.port}", topic_prefix="lab"
+        )
+        wire = Wire(running, mosquitto.port, "external")
+        wire.pub("shed-01", "any", "synapse/report/shed-01/temp", "1")  # the default: ignored
+        wire.pub("shed-01", "any", "lab/report/shed-01/temp", "21.5")
+        values = running.wait_for(lambda: (a := wire.axon("shed-01")) and a.values, what="value")
+        assert values == {"temp": 21.5}
+    finally:
+        mosquitto.stop()
