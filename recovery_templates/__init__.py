@@ -1,0 +1,1 @@
+"""Jinja2 templates of the recovery kit (rendered by hub/recovery.py; no code lives here)."""
