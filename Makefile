@@ -15,12 +15,14 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(BIN)/synapse serve
 
-# Debian packages the tests drive for real: mosquitto_pub/sub and a second broker.
+# Debian packages the tests drive for real: mosquitto_pub/sub and a second broker;
+# chromium for the dashboard tests (Playwright launches it; it never downloads a browser).
 system-deps:
 	@missing=""; \
 	command -v mosquitto_pub >/dev/null || missing="$$missing mosquitto-clients"; \
 	command -v mosquitto >/dev/null && [ -x "$$(command -v mosquitto)" ] || \
 	  [ -x /usr/sbin/mosquitto ] || missing="$$missing mosquitto"; \
+	[ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 	    echo "installing:$$missing"; \

@@ -16,7 +16,15 @@ Everything public is importable from here; the underscored modules are private.
 """
 
 from ._axon import Axon
-from ._errors import AxonError, ConfigError, ConnectionFailed, RejectedByHub
+from ._errors import (
+    AxonError,
+    ConfigError,
+    ConnectionFailed,
+    LeaseDenied,
+    LeaseRevoked,
+    RejectedByHub,
+)
+from ._lease import Lease
 from ._spec import Monitor, Param
 
 __version__ = "0.1.0"
@@ -26,6 +34,9 @@ __all__ = [
     "AxonError",
     "ConfigError",
     "ConnectionFailed",
+    "Lease",
+    "LeaseDenied",
+    "LeaseRevoked",
     "Monitor",
     "Param",
     "RejectedByHub",

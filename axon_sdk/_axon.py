@@ -28,6 +28,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 from . import _commands as commands
 from ._config import hub_address, load_docs, token_from
 from ._errors import AxonError, ConfigError, ConnectionFailed, RejectedByHub
+from ._lease import Lease, LeaseBook
 from ._spec import Action, Param, Widget, check_id, check_label, check_seconds, default_label
 
 log = logging.getLogger("axon_sdk")
@@ -94,6 +95,7 @@ class Axon:
         self._last_report = 0.0
         self._raise_on_error = False
         self._fatal: AxonError | None = None
+        self._leases = LeaseBook(self)
 
     def __repr__(self) -> str:
         return (
@@ -198,6 +200,32 @@ class Axon:
             "actions": [a.to_wire() for a in self._actions.values()],
             "widgets": [w.to_wire() for w in self._widgets.values()],
         }
+
+    # -- leases (axon_sdk/_lease.py) ----------------------------------------------------------
+
+    def lease(
+        self,
+        job_type: str,
+        *,
+        cost: int,
+        priority: str = "NORMAL",
+        wait: bool = False,
+        timeout: float = 30,
+        expected_duration: float | None = None,
+        constraints: tuple[str, ...] = (),
+        idempotency_key: str | None = None,
+    ) -> Lease:
+        """Ask the hub before heavy work: ``with axon.lease("backup", cost=40, wait=True):``.
+
+        Blocks up to ``timeout`` seconds for a grant (with ``wait=True`` the hub queues the
+        request until it can grant it), heartbeats while the block runs and releases on exit.
+        Raises LeaseDenied (``.reason``, ``.retry_after``) when the hub says no.
+        """
+        return Lease(
+            self, job_type, cost=cost, priority=priority, wait=wait, timeout=timeout,
+            expected_duration=expected_duration, constraints=tuple(constraints),
+            idempotency_key=idempotency_key,
+        )  # fmt: skip
 
     # -- reporting -----------------------------------------------------------------------------
 
@@ -378,7 +406,9 @@ class Axon:
             if self._raise_on_error:
                 self._fail(error)
             return
-        client.subscribe([(self._topic("command"), 1), (self._topic("error"), 1)])
+        client.subscribe(
+            [(self._topic("command"), 1), (self._topic("error"), 1), *self._leases.subscriptions()]
+        )
         self._publish("register", self._registration(), qos=1)
         self._publish("status", "online", qos=1)
         with self._lock:
@@ -409,6 +439,8 @@ class Axon:
             self._on_command(bytes(message.payload))
         elif message.topic == self._topic("error"):
             self._on_hub_error(bytes(message.payload))
+        else:
+            self._leases.on_message(message.topic, bytes(message.payload))
 
     def _on_hub_error(self, payload: bytes) -> None:
         try:

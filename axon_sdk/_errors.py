@@ -6,6 +6,8 @@ on purpose::
     AxonError
     ├── ConfigError        a bad argument: an id, a ttl, a hub URL, a missing token (ValueError too)
     ├── ConnectionFailed   the hub could not be reached in time, or refused the credentials
+    ├── LeaseDenied        the hub did not grant a lease (``reason``, ``retry_after``)
+    ├── LeaseRevoked       the hub took a held lease back (revoked, or expired without heartbeat)
     └── RejectedByHub      the hub refused something this axon sent (its synapse/error/{id} topic)
 
 paho-mqtt's own errors are translated where they enter (``_axon.py``); none leaks out as is.
@@ -46,3 +48,30 @@ class RejectedByHub(AxonError):
     def is_registration(self) -> bool:
         """True when the rejected message was this axon's registration."""
         return "/register/" in (self.topic or "")
+
+
+class LeaseDenied(AxonError):
+    """The hub said no (or did not grant within ``timeout``).
+
+    ``reason`` is the hub's sentence ("Capacity exceeded: used=60, requested=50, capacity=100"),
+    ``retry_after`` the seconds it suggests waiting (None when it gave none), ``decision`` the
+    whole answer.
+    """
+
+    def __init__(
+        self, reason: str, retry_after: float | None = None, decision: dict[str, Any] | None = None
+    ) -> None:
+        self.reason = reason
+        self.retry_after = retry_after
+        self.decision = decision or {}
+        hint = f"; retry in {retry_after:g} s" if retry_after else ""
+        super().__init__(f"lease denied: {reason}{hint}")
+
+
+class LeaseRevoked(AxonError):
+    """The hub took the lease back (revoked by an admin, or expired without heartbeat)."""
+
+    def __init__(self, lease_id: str, reason: str) -> None:
+        self.lease_id = lease_id
+        self.reason = reason
+        super().__init__(f"lease {lease_id} was taken back: {reason}")

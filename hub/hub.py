@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlmodel import col, select
 
+from hub.alerts import AlertBook, Alerts
 from hub.clock import Clock
 from hub.commands import Commands, CommandView
 from hub.credentials import CredentialStore, load_or_create_key
@@ -19,11 +20,18 @@ from hub.errors import AuthError, NotFoundError, ValidationError
 from hub.events import Event, EventBus
 from hub.history import FlushResult, HistoryWriter
 from hub.ingest import Ingest
+from hub.leases import Leases, lease_limits
 from hub.liveness import Liveness
+from hub.maintenance import Maintenance, MaintenanceView
 from hub.models import RejectionRow, SampleRow
+from hub.monitors import MonitorEngine
+from hub.notify import Delivery, Outbox, TokenBucket
 from hub.ports import Inbound, Publisher
+from hub.recovery import RecoveryKit, kit_for
 from hub.registry import AxonState, Registry
+from hub.sampler import SystemStats
 from hub.settings import Settings
+from hub.silences import Silences
 from hub.storage import Storage
 from hub.topics import Kind, Topics, is_valid_axon_id
 from hub.values import decode_json, parse_report
@@ -62,12 +70,24 @@ class Hub:
         self.ingest.events = self.events
         self.liveness.listeners.append(self._status_changed)
         self.liveness.listeners.append(self.commands.axon_went_offline)
+        # monitors → alerts → outbox → delivery (hub/monitors.py, alerts.py, notify.py)
+        self._wire_alerts(settings, storage, clock)
+        # stats → quiet state → leases (hub/sampler.py, hub/quiet.py, hub/leases.py)
+        self.system = SystemStats(settings, storage, clock)
+        self.quiet = self.system.quiet
+        self.leases = Leases(
+            storage, self.registry, clock, self.topics, self.events, self.quiet,
+            lease_limits(settings),
+        )  # fmt: skip
+        self.ingest.handlers[Kind.LEASE] = self.leases.on_message
+        self.liveness.listeners.append(self.leases.axon_went_offline)
 
     # -- lifecycle ---------------------------------------------------------------------
     def start(self) -> None:
         """Load state from storage and record the downtime since the last run."""
         self.registry.load()
         self.liveness.resume()
+        self._load_alerts()
 
     def stop(self) -> None:
         """Write everything still buffered and note when the hub stopped."""
@@ -77,6 +97,7 @@ class Hub:
     def attach(self, publisher: Publisher) -> None:
         self.ingest.publisher = publisher
         self.commands.publisher = publisher
+        self.leases.publisher = publisher
 
     def _status_changed(self, state: AxonState, old: str, reason: str) -> None:
         self.events.emit(
@@ -108,6 +129,61 @@ class Hub:
 
     def commands_step(self) -> bool:
         return self.commands.step()
+
+    def alerts_step(self) -> bool:
+        """``for`` windows, maintenance ends, then dispatch (grouping, holds, reminders)."""
+        fired = self.monitors.step()
+        ended = self.maintenance.step()
+        return self.alerts.step() or fired or ended
+
+    def delivery_step(self) -> bool:
+        """Send due notifications; blocks on the network (the runtime runs it in a thread)."""
+        return self.delivery.step()
+
+    def _wire_alerts(self, settings: Settings, storage: Storage, clock: Clock) -> None:
+        self.alert_book = AlertBook(storage, self.events)
+        self.silences = Silences(storage, clock)
+        self.maintenance = Maintenance(storage, self.registry, self.liveness, clock)
+        self.alerts = Alerts(
+            storage,
+            self.registry,
+            clock,
+            self.alert_book,
+            self.silences,
+            self.maintenance,
+            group_window=settings.alert_group_window,
+            repeat_interval=settings.alert_repeat_interval,
+        )
+        self.monitors = MonitorEngine(self.alert_book, clock)
+        self.outbox = Outbox(storage, clock, settings.notify_dedup_window)
+        self.delivery = Delivery(
+            storage,
+            clock,
+            self.outbox,
+            TokenBucket(settings.notify_burst, settings.notify_rate_per_minute, clock.now()),
+            max_attempts=settings.notify_max_attempts,
+            retry_delay=settings.notify_retry_delay,
+        )
+        self.ingest.on_report = self.monitors.on_report
+        self.ingest.handlers[Kind.MAINTENANCE] = self.maintenance.on_mqtt
+        self.liveness.holds = self.maintenance.holds
+        self.liveness.listeners.append(self.alerts.status_changed)
+
+    def _load_alerts(self) -> None:
+        self.silences.load()
+        self.maintenance.load()
+        self.alerts.load()
+        self.monitors.load()
+        self.outbox.sync_env_channels(self.settings.notify_urls.get_secret_value())
+
+    def maintenance_http(self, axon_id: str, token: str | None, body: bytes) -> MaintenanceView:
+        """A window announced over HTTP by the axon itself (its token) or by an admin
+        (``token`` None: the web layer checked the API key)."""
+        if not is_valid_axon_id(axon_id):
+            raise NotFoundError(f"{axon_id[:70]!r} is not a valid axon id")
+        if token is not None:
+            self.credentials.verify(axon_id, token)
+        return self.maintenance.request(axon_id, self.parse_json(body), "http")
 
     def flush(self) -> FlushResult:
         return self.history.flush()
@@ -177,6 +253,12 @@ class Hub:
 
     def mint_axon_token(self, axon_id: str) -> str:
         return self.credentials.mint_axon_token(axon_id)
+
+    def recovery_kit(
+        self, axon_id: str, snapshot_id: int | None = None, *, host: str = "localhost"
+    ) -> RecoveryKit:
+        """The axon regenerated from a snapshot (the definition in force by default)."""
+        return kit_for(self.registry, self.settings, axon_id, snapshot_id, host=host)
 
     def mint_api_key(self, name: str = "admin", role: str = "admin") -> str:
         return self.credentials.mint_api_key(name, role)

@@ -58,6 +58,8 @@ class Ingest:
         self.publisher = publisher
         self.events: EventBus | None = None
         self.handlers: dict[Kind, Handler] = {}
+        #: called with (state, report, now) after a report's values are kept (the monitors)
+        self.on_report: Callable[[AxonState, Report, float], None] | None = None
         self.counts: Counter[str] = Counter()
         self._last_error_sent: dict[str, float] = {}
 
@@ -149,6 +151,8 @@ class Ingest:
             if state.definition is not None and widget_id not in known:
                 state.unknown_widgets.add(widget_id)
             self._history.add(state.id, widget_id, ts, value)
+        if self.on_report is not None:
+            self.on_report(state, report, now)
         self.counts["reports"] += 1
         self._emit("values", state, {"values": report.values, "at": ts})
         if fresh:

@@ -33,6 +33,8 @@ class Liveness:
         #: when each online axon turns offline unless it reports again
         self._due: dict[str, float] = {}
         self.listeners: list[StatusListener] = []
+        #: (axon id, now) → True while silence must not turn it offline (maintenance)
+        self.holds: Callable[[str, float], bool] = lambda _axon_id, _now: False
 
     def seen(self, state: AxonState, now: float, reason: str) -> None:
         """A fresh heartbeat: push the deadline, and come online if not already."""
@@ -53,10 +55,19 @@ class Liveness:
     def due_at(self, axon_id: str) -> float | None:
         return self._due.get(axon_id)
 
+    def restart_ttl(self, state: AxonState, now: float) -> None:
+        """A full TTL from ``now`` (maintenance ended), so there is no false offline after it."""
+        if state.id in self._due or state.status == "online":
+            self._due[state.id] = now + state.ttl
+
     def step(self) -> bool:
         """Mark every axon silent past its TTL offline. True if any was."""
         now = self._clock.now()
-        expired = [axon_id for axon_id, due in self._due.items() if due <= now]
+        expired = [
+            axon_id
+            for axon_id, due in self._due.items()
+            if due <= now and not self.holds(axon_id, now)
+        ]
         for axon_id in expired:
             state = self._registry.get(axon_id)
             self._due.pop(axon_id, None)

@@ -110,6 +110,17 @@ class Registration(_Strict):
                 seen.add(item.id)
         return self
 
+    @model_validator(mode="after")
+    def _monitor_names(self) -> Registration:
+        """Names in monitors must be this axon's widgets (the error names the monitor)."""
+        from hub.monitors import check_monitor  # the alert engine owns the rules
+
+        ids = frozenset(w.id for w in self.widgets)
+        for widget in self.widgets:
+            for index, monitor in enumerate(widget.monitors):
+                check_monitor(widget.id, index, monitor, ids)
+        return self
+
     def definition(self) -> dict[str, Any]:
         """The stored form: JSON-ready, without the token."""
         return self.model_dump(mode="json", by_alias=True, exclude={"auth_token"})

@@ -95,6 +95,86 @@ class Settings(BaseModel):
         pattern=r"^(DEBUG|INFO|WARNING|ERROR)$",
         description="Log level: DEBUG, INFO, WARNING or ERROR.",
     )
+    admin_username: str = Field(
+        "admin",
+        min_length=1,
+        max_length=64,
+        description="Name of the admin account made at first start.",
+    )
+    admin_password: SecretStr = Field(
+        SecretStr(""),
+        description="Creates the admin account at first start; empty: the dashboard asks for one.",
+    )
+    session_hours: float = Field(
+        168.0, gt=0, le=8760, description="Hours a dashboard sign-in lasts before it ends."
+    )
+    # -- stats sampler, quiet state and leases (docs/leases.md) --
+    stats_interval: float = Field(
+        10.0, ge=1, le=3600, description="Seconds between samples of host, hub, API and MQTT stats."
+    )
+    stats_collector_timeout: float = Field(
+        5.0, gt=0, le=60, description="Seconds one stats collector may take before it is skipped."
+    )
+    stats_retention_days: int = Field(
+        7,
+        ge=1,
+        le=365,
+        description="Days of stats history kept (raw for a day, then 5-minute averages).",
+    )
+    quiet_level: float = Field(
+        70.0, ge=0, le=100, description="Quiet score at or above which the host becomes QUIET."
+    )
+    busy_level: float = Field(
+        35.0, ge=0, le=100, description="Quiet score below which the host becomes BUSY."
+    )
+    panic_level: float = Field(
+        10.0, ge=0, le=100, description="Quiet score below which the host is in PANIC."
+    )
+    quiet_margin: float = Field(
+        10.0, ge=0, le=50, description="Points past a level the score must go to leave a state."
+    )
+    quiet_min_dwell: float = Field(
+        30.0,
+        ge=0,
+        description="Seconds a quiet state lasts at least before it may change (PANIC excepted).",
+    )
+    lease_capacity_units: int = Field(
+        100, ge=1, le=10_000, description="Lease cost units the host holds when idle."
+    )
+    lease_headroom: float = Field(
+        20.0, ge=0, lt=100, description="Quiet score kept for everything else: capacity is 0 at it."
+    )
+    lease_max_active: int = Field(4, ge=1, description="Most leases active at once.")
+    lease_max_per_axon: int = Field(1, ge=1, description="Most leases one axon holds at once.")
+    lease_heartbeat_ttl: float = Field(
+        30.0, ge=5, le=3600, description="Seconds a lease lives without a heartbeat."
+    )
+    lease_panic_cooldown: float = Field(
+        300.0, ge=0, description="Seconds after a PANIC during which every lease is denied."
+    )
+    # -- alerts and notifications (docs/alerts.md) --
+    notify_urls: SecretStr = Field(
+        SecretStr(""), description="Apprise URLs that receive every notification, space-separated."
+    )
+    alert_group_window: float = Field(
+        10.0, ge=0, le=600, description="Seconds alerts gather before they are sent as one message."
+    )
+    alert_repeat_interval: float = Field(
+        14400.0, ge=0, description="Seconds between reminders of a still-firing alert; 0: none."
+    )
+    notify_burst: int = Field(10, ge=1, description="Notifications that may leave at once.")
+    notify_rate_per_minute: float = Field(
+        6.0, gt=0, description="Notifications per minute after the burst (a token bucket)."
+    )
+    notify_dedup_window: float = Field(
+        300.0, ge=0, description="Seconds a dedup_key of POST /api/v1/notify suppresses repeats."
+    )
+    notify_max_attempts: int = Field(
+        5, ge=1, le=50, description="Attempts per notification before it is marked failed."
+    )
+    notify_retry_delay: float = Field(
+        30.0, gt=0, description="Seconds before the first retry; doubled for each next one."
+    )
 
     @property
     def effective_database_url(self) -> str:
@@ -142,7 +222,7 @@ class Settings(BaseModel):
 
 
 #: fields whose values never appear in messages or reprs
-SECRET_FIELDS = frozenset({"broker_password"})
+SECRET_FIELDS = frozenset({"broker_password", "admin_password", "notify_urls"})
 
 #: SYNAPSE_ variables that belong to other programs (the SDK reads SYNAPSE_TOKEN and friends)
 IGNORED_ENV = frozenset({"SYNAPSE_TOKEN", "SYNAPSE_HUB", "SYNAPSE_AXON_ID", "SYNAPSE_API_KEY"})

@@ -71,6 +71,25 @@ def cmd_axons(settings: Settings, _args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_kit(settings: Settings, args: argparse.Namespace) -> int:
+    """The recovery kit from the hub's database: a zip, or one script on stdout."""
+    import socket
+    from pathlib import Path
+
+    hub = _hub(settings)
+    hub.registry.load()
+    kit = hub.recovery_kit(args.axon_id, args.snapshot, host=args.host or socket.gethostname())
+    if args.script or args.shell:
+        sys.stdout.write(kit.files["reporter.sh" if args.shell else "axon.py"])
+        return 0
+    path = Path(args.output or kit.filename)
+    path.write_bytes(kit.zip())
+    exact = "exact" if kit.blueprint.exact else "not exact (see its README)"
+    print(f"Recovery kit of {args.axon_id!r}, {exact}; no token inside:", file=sys.stderr)
+    print(path)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="synapse", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -91,6 +110,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     key_create.set_defaults(func=cmd_apikey_create)
     sub.add_parser("axons", help="list the axons the hub knows").set_defaults(func=cmd_axons)
+    kit = sub.add_parser("kit", help="write an axon's recovery kit (docs/recovery.md)")
+    kit.add_argument("axon_id")
+    kit.add_argument("-o", "--output", help="zip path (default: ./<id>-recovery-kit.zip)")
+    kit.add_argument("--script", action="store_true", help="print axon.py to stdout instead")
+    kit.add_argument("--shell", action="store_true", help="print reporter.sh to stdout instead")
+    kit.add_argument("--snapshot", type=int, help="a snapshot id (default: the one in force)")
+    kit.add_argument("--host", help="the hub's address as the axon sees it (default: hostname)")
+    kit.set_defaults(func=cmd_kit)
     return parser
 
 

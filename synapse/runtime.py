@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import gc
 import logging
 import signal
@@ -18,9 +19,11 @@ import uvicorn
 
 from broker import EmbeddedBroker, ExternalBroker
 from hub.clock import Clock, SystemClock
+from hub.collectors import IngestCollector
 from hub.hub import Hub
 from hub.settings import Settings
 from hub.storage import Storage
+from web import pages
 from web.app import create_app
 
 log = logging.getLogger("synapse")
@@ -77,6 +80,8 @@ class Runtime:
             log_level="warning",
             lifespan="off",
             access_log=False,
+            # open dashboard event streams never finish by themselves: cut them at stop
+            timeout_graceful_shutdown=1,
         )
         self._http = _EmbeddedUvicorn(config)
         self._tasks.append(asyncio.create_task(self._http.serve(), name="http"))
@@ -86,6 +91,19 @@ class Runtime:
             await asyncio.sleep(0.01)
         self._every(self.settings.liveness_interval, self._liveness, "liveness")
         self._every(1.0, self._commands, "commands")
+        # monitors → alerts on this loop; delivery (network) in a worker thread
+        self._every(1.0, self._alerts, "alerts")
+        self._every(1.0, self._delivery, "delivery")
+        # stats → quiet state → leases: sample in threads, expire and grant leases each second
+        self.hub.system.add_default_collectors()
+        self.hub.system.collectors.append(
+            IngestCollector(
+                self.hub.ingest.counts, lambda: dataclasses.asdict(self.broker.stats), self.clock
+            )
+        )
+        self._every(self.settings.stats_interval, self._sample, "stats")
+        self._every(1.0, self._leases, "leases")
+        self._every(3600.0, self._stats_retention, "stats-retention")
         self._history_pending = asyncio.Event()
         loop = asyncio.get_running_loop()
 
@@ -114,6 +132,7 @@ class Runtime:
         """Stop taking messages, then write everything accepted: nothing is lost on SIGTERM."""
         if self._http is not None:
             self._http.should_exit = True
+            pages.close_streams(self.app)  # dashboards' event streams end instead of hanging
         await self.broker.stop()
         for task in self._tasks:
             if task.get_name() != "http":
@@ -151,6 +170,23 @@ class Runtime:
 
     async def _commands(self) -> None:
         self.hub.commands_step()
+
+    async def _alerts(self) -> None:
+        self.hub.alerts_step()
+
+    async def _delivery(self) -> None:
+        """Sends block on the network: off the loop, so ingest never waits for a channel."""
+        while await asyncio.to_thread(self.hub.delivery_step):
+            pass
+
+    async def _sample(self) -> None:
+        await self.hub.system.sample()
+
+    async def _leases(self) -> None:
+        self.hub.leases.step()
+
+    async def _stats_retention(self) -> None:
+        self.hub.system.maintain()
 
     async def _flush_loop(self) -> None:
         """Group commit: sleep until something is buffered, linger briefly, write it all in one

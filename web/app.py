@@ -5,8 +5,11 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from hub.hub import Hub
-from web import problems
-from web.api import admin, axons, commands, sdk
+from web import metrics, pages, problems
+from web.api import admin, axons, commands, scheduler, sdk, system
+from web.api import alerts as alerts_api
+from web.api import notify as notify_api
+from web.api import recovery as recovery_api
 
 
 def create_app(hub: Hub) -> FastAPI:
@@ -22,6 +25,13 @@ def create_app(hub: Hub) -> FastAPI:
     app.include_router(admin.router)
     app.include_router(commands.router)
     app.include_router(sdk.router)
+    app.include_router(scheduler.router)
+    app.include_router(system.router)
+    app.include_router(recovery_api.router)
+    app.include_router(alerts_api.router)
+    app.include_router(notify_api.router)
+    metrics.install(app, hub)  # /metrics and the HTTP-stats middleware
+    pages.install(app, hub)  # the dashboard: sign-in, pages, live events, headers
 
     @app.get("/healthz", tags=["meta"])
     async def healthz() -> dict[str, str]:

@@ -9,6 +9,7 @@ from fastapi import Depends, Request
 from hub.credentials import Caller
 from hub.errors import AuthError, ForbiddenError, ValidationError
 from hub.hub import Hub
+from web import auth
 
 MAX_BODY = 256 * 1024
 
@@ -31,6 +32,10 @@ def bearer(request: Request) -> str:
 
 def reader(request: Request, hub: HubDep) -> Caller:
     """Any valid API key: viewers and admins may read."""
+    if "authorization" not in request.headers:  # no key: a signed-in dashboard session?
+        session_user = auth.session_caller(request)  # CSRF-checked when it changes anything
+        if session_user is not None:
+            return session_user
     caller = hub.credentials.check_api_key(bearer(request))
     if caller is None:
         raise AuthError("the API key is not valid")
