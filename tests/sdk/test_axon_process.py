@@ -15,8 +15,12 @@ logging.basicConfig(level=logging.DEBUG, stream=sys.stderr)  # paho's DEBUG line
 marker = pathlib.Path(os.environ["MARKER"])
 
 def on_error(error):
-    pathlib.Path(os.environ["ERRORS"]).write_text(
+    # write then rename: the test polls for the file, and must never read it half-written
+    target = pathlib.Path(os.environ["ERRORS"])
+    partial = target.with_suffix(".partial")
+    partial.write_text(
         json.dumps({"error": error.error, "detail": error.detail, "topic": error.topic}))
+    os.replace(partial, target)
 
 axon = Axon("test-axon", name="Test axon", ttl=float(os.environ.get("TTL", "60")),
             docs="# Test axon\\nDoes nothing harmful.", on_error=on_error)
