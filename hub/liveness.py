@@ -68,12 +68,17 @@ class Liveness:
             for axon_id, due in self._due.items()
             if due <= now and not self.holds(axon_id, now)
         ]
-        for axon_id in expired:
-            state = self._registry.get(axon_id)
-            self._due.pop(axon_id, None)
-            if state is not None and state.status == "online":
-                self._transition(state, "offline", f"silent for more than {state.ttl}s (TTL)", now)
-        return bool(expired)
+        if not expired:
+            return False
+        # one transaction for the whole sweep, listeners included (see Storage.session)
+        with self._storage.session():
+            for axon_id in expired:
+                state = self._registry.get(axon_id)
+                self._due.pop(axon_id, None)
+                if state is not None and state.status == "online":
+                    reason = f"silent for more than {state.ttl}s (TTL)"
+                    self._transition(state, "offline", reason, now)
+        return True
 
     def resume(self) -> None:
         """At hub start: record the downtime as one event and give online axons a fresh TTL."""

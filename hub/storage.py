@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +31,8 @@ class Storage:
             if path and path != ":memory:":
                 Path(path).parent.mkdir(parents=True, exist_ok=True)
         self.engine: Engine = create_engine(url, connect_args=connect_args)
+        #: the unit of work open in this thread or task, joined by nested ``session()`` calls
+        self._current: ContextVar[Session | None] = ContextVar(f"session-{id(self)}", default=None)
         if url.startswith("sqlite"):
             event.listen(self.engine, "connect", _sqlite_pragmas)
 
@@ -45,11 +48,25 @@ class Storage:
 
     @contextmanager
     def session(self) -> Iterator[Session]:
-        """A unit of work: committed on success, rolled back on error."""
+        """A unit of work: committed on success, rolled back on error.
+
+        Re-entrant: inside an open unit of work (same thread or task) a nested call joins it
+        instead of committing on its own. A step that changes many axons at once (a liveness
+        sweep finding a hundred silent axons, with every listener writing its own rows) is then
+        one transaction instead of hundreds, which is what keeps ingest from stalling.
+        """
+        current = self._current.get()
+        if current is not None:
+            yield current
+            return
         try:
             with Session(self.engine, expire_on_commit=False) as session:
-                yield session
-                session.commit()
+                token = self._current.set(session)
+                try:
+                    yield session
+                    session.commit()
+                finally:
+                    self._current.reset(token)
         except SQLAlchemyError as exc:
             raise StorageError(f"database error: {exc.__class__.__name__}: {exc}") from exc
 

@@ -97,3 +97,20 @@ def test_a_hub_restart_is_one_event_and_flips_no_axon(make_hub, clock: ManualClo
     clock.advance(31)  # silent for a whole TTL after the hub came back
     hub2.liveness_step()
     assert hub2.axon("cam-02").status == "offline"
+
+
+def test_a_hundred_axons_going_silent_are_swept_in_one_transaction(
+    make_hub, clock: ManualClock
+) -> None:
+    from sqlalchemy import event
+
+    hub: Hub = make_hub(auto_approve=True)
+    for i in range(100):
+        send(hub, f"synapse/register/vm-{i:03d}", registration(id=f"vm-{i:03d}", ttl=30))
+    clock.advance(31)
+    commits: list[object] = []
+    event.listen(hub.storage.engine, "commit", commits.append)
+    assert hub.liveness_step() is True
+    assert len(commits) == 1  # listeners (commands, alerts) join the sweep's unit of work
+    assert {a.status for a in hub.axons()} == {"offline"}
+    assert len(hub.axon("vm-042").transitions) == 2
