@@ -14,8 +14,6 @@ import json
 import logging
 import os
 import queue
-import random
-import signal
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -29,14 +27,13 @@ from . import _commands as commands
 from ._config import hub_address, load_docs, token_from
 from ._errors import AxonError, ConfigError, ConnectionFailed, RejectedByHub
 from ._lease import Lease, LeaseBook
+from ._process import default_logging, jitter_backoff, on_sigterm
 from ._spec import Action, Param, Widget, check_id, check_label, check_seconds, default_label
 
 log = logging.getLogger("axon_sdk")
 F = TypeVar("F", bound=Callable[..., Any])
 ErrorCallback = Callable[[RejectedByHub], object]
 
-RECONNECT_MIN = 1.0  # seconds before the first reconnect attempt, before jitter
-RECONNECT_MAX = 30.0  # cap of the doubling delay, before jitter
 MAX_PENDING_COMMANDS = 32
 
 
@@ -88,7 +85,7 @@ class Axon:
         self._wake = threading.Event()
         self._connected = threading.Event()
         self._jobs: queue.Queue[commands.Command | None] = queue.Queue(MAX_PENDING_COMMANDS)
-        self._running: dict[str, _Job] = {}
+        self._running: dict[str, commands.Job] = {}
         self._seen = commands.SeenRequests()
         self._pending: dict[str, Any] = {}
         self._next_poll: dict[str, float] = {}
@@ -318,10 +315,10 @@ class Axon:
         to ``on_error`` and kept in ``last_error`` while the axon keeps running.
         If logging is not configured, INFO and above of the "axon_sdk" logger go to stderr.
         """
-        _default_logging()
+        default_logging()
         self._raise_on_error = raise_on_error
         self.start()
-        restore = _on_sigterm(self._finished.set)
+        restore = on_sigterm(self._finished.set)
         try:
             while not self._finished.wait(1.0):
                 pass
@@ -380,7 +377,7 @@ class Axon:
         client.username_pw_set(self.id, self._token)
         client.will_set(self._topic("status"), "offline", qos=1)
         client.enable_logger(logging.getLogger("axon_sdk.mqtt"))
-        _jitter_backoff(client)
+        jitter_backoff(client)
         if self._hub.tls:
             client.tls_set()
         client.on_connect = self._on_connect
@@ -432,7 +429,7 @@ class Axon:
             log.warning(
                 "axon %s lost the connection to %s (%s); reconnecting", self.id, self._hub, reason
             )
-            _jitter_backoff(client)
+            jitter_backoff(client)
 
     def _on_message(self, _c: mqtt.Client, _u: Any, message: mqtt.MQTTMessage) -> None:
         if message.topic == self._topic("command"):
@@ -499,7 +496,7 @@ class Axon:
                     )
                 )
                 continue
-            job = _Job(command, time.monotonic() + command.action.timeout)
+            job = commands.Job(command, time.monotonic() + command.action.timeout)
             with self._lock:
                 self._running[command.request_id] = job
             self._wake.set()
@@ -573,44 +570,3 @@ class Axon:
                 continue
             values[widget.id] = value
         return values
-
-
-class _Job:
-    """A running command; ``claim()`` lets exactly one of "finished" and "timed out" answer."""
-
-    def __init__(self, command: commands.Command, deadline: float) -> None:
-        self.command, self.deadline = command, deadline
-        self._claimed = threading.Lock()
-
-    def claim(self) -> bool:
-        return self._claimed.acquire(blocking=False)
-
-
-def _jitter_backoff(client: mqtt.Client) -> None:
-    """Exponential backoff (paho doubles the delay) scaled by a per-disconnect random factor,
-    so axons that lost the same broker do not all come back in the same second."""
-    factor = random.uniform(0.5, 1.5)  # noqa: S311 - jitter, not cryptography
-    client.reconnect_delay_set(RECONNECT_MIN * factor, RECONNECT_MAX * factor)  # type: ignore[arg-type]
-
-
-def _on_sigterm(handler: Callable[[], object]) -> Callable[[], None]:
-    if threading.current_thread() is not threading.main_thread():
-        return lambda: None
-    previous = signal.signal(signal.SIGTERM, lambda _signum, _frame: handler())
-
-    def restore() -> None:
-        signal.signal(signal.SIGTERM, previous)
-
-    return restore
-
-
-def _default_logging() -> None:
-    if logging.getLogger().handlers or log.handlers:
-        return
-    handler = logging.StreamHandler()
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    log.addHandler(handler)
-    log.setLevel(logging.INFO)
-    # paho's own lines (e.g. "Client is not connected" on each retry) repeat ours in its words;
-    # they show when the program configures logging itself
-    logging.getLogger("axon_sdk.mqtt").setLevel(logging.CRITICAL)

@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import threading
 import time
 from collections import OrderedDict
 from collections.abc import Mapping
@@ -211,3 +212,14 @@ def _process_output(exc: BaseException) -> str:
 
 def _clip(text: str, limit: int = MAX_ERROR_CHARS) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+class Job:
+    """A running command; ``claim()`` lets exactly one of "finished" and "timed out" answer."""
+
+    def __init__(self, command: Command, deadline: float) -> None:
+        self.command, self.deadline = command, deadline
+        self._claimed = threading.Lock()
+
+    def claim(self) -> bool:
+        return self._claimed.acquire(blocking=False)
