@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from broker.subscriptions import SubscriptionIndex
@@ -63,26 +61,3 @@ def test_resubscribing_replaces_the_qos() -> None:
     index.add("t", "a", 1)
     assert index.match("t") == {"a": 1}
     assert len(index) == 1
-
-
-def _cost_of_matching(subscribers: int) -> float:
-    index: SubscriptionIndex[str] = SubscriptionIndex()
-    for n in range(subscribers):
-        axon = f"axon-{n:05d}"
-        index.add(f"synapse/command/{axon}", axon, 1)
-        index.add(f"synapse/error/{axon}", axon, 1)
-        index.add(f"synapse/lease/{axon}/#", axon, 1)
-    best = float("inf")
-    for _ in range(5):
-        start = time.perf_counter()
-        for _ in range(2000):
-            index.match("synapse/report/axon-00003")
-            index.match("synapse/lease/axon-00003/grant")
-        best = min(best, time.perf_counter() - start)
-    return best
-
-
-def test_matching_costs_the_same_with_ten_or_ten_thousand_subscribers() -> None:
-    small, large = _cost_of_matching(10), _cost_of_matching(10_000)
-    # amqtt's scan would be ~1000x slower here; allow generous noise for a shared CI machine
-    assert large < small * 2.5, f"10 subscribers: {small:.4f} s, 10,000: {large:.4f} s"
