@@ -358,14 +358,38 @@ def hub_cost(n: int = 50_000) -> tuple[float, float]:
     return (handled - start) / n * 1e6, (flushed - handled) / n * 1e6
 
 
+def latency_only(args: argparse.Namespace, tmp: Path) -> None:
+    """Latency at given loads on a fresh hub: no burst before, no axons expiring during."""
+    hub = Hub(args.mode, tmp)
+    try:
+        for load in (float(r) for r in args.latency.split(",")):
+            lat = latency(hub, args.axons, load, args.seconds, args.procs, f"probe-{int(load)}")
+            q = statistics.quantiles(lat, n=100)
+            print(
+                f"latency at {load:.0f}/s, steady state: p50 {q[49]:.1f} ms  p99 {q[98]:.1f} ms"
+                f"  max {max(lat):.1f} ms  ({len(lat)} probes)"
+            )
+    finally:
+        hub.stop()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--mode", choices=["embedded", "external"], default="embedded")
     parser.add_argument("--axons", type=int, default=100)
     parser.add_argument("--reports", type=int, default=60_000)
     parser.add_argument("--procs", type=int, default=2)
+    parser.add_argument(
+        "--latency",
+        metavar="RATES",
+        help="only latency, steady state: comma-separated reports/s, e.g. 100,2500",
+    )
+    parser.add_argument("--seconds", type=float, default=12.0, help="probing time per rate")
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="synapse-bench-"))
+    if args.latency:
+        latency_only(args, tmp)
+        return
     print(f"mode={args.mode} axons={args.axons} reports={args.reports} cores={os.cpu_count()}")
 
     per_report, per_row = hub_cost()

@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
-from broker.stats import BrokerStats
+from broker.stats import BrokerStats, hand_to_sink
 from hub.clock import Clock
 from hub.ports import Credentials, Inbound, InboundSink
 from hub.settings import Settings
@@ -158,11 +158,4 @@ class ExternalBroker:
 
     def _deliver(self, message: Inbound) -> None:
         self.stats.messages_in += 1
-        try:
-            self._sink.handle(message)
-        except Exception:
-            self.stats.sink_errors += 1
-            if self.stats.sink_errors == 1 or self.stats.sink_errors % 1000 == 0:
-                log.exception("the hub's sink raised (%d so far)", self.stats.sink_errors)
-        else:
-            self.stats.messages_ingested += 1
+        hand_to_sink(self._sink, message, self.stats)

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 from broker.acl import TopicPolicy, is_valid_topic_name
 from broker.auth_throttle import AuthThrottle
-from broker.stats import BrokerStats
+from broker.stats import BrokerStats, hand_to_sink
 from broker.subscriptions import SubscriptionIndex
 from broker.wire import SUBACK_FAILURE, publish_parts
 from hub.clock import Clock
@@ -164,14 +164,7 @@ class Router:
         return len(targets)
 
     def _ingest(self, message: Inbound) -> None:
-        try:
-            self._sink.handle(message)
-        except Exception:
-            self.stats.sink_errors += 1
-            if self.stats.sink_errors == 1 or self.stats.sink_errors % 1000 == 0:
-                log.exception("the hub's sink raised (%d so far)", self.stats.sink_errors)
-        else:
-            self.stats.messages_ingested += 1
+        hand_to_sink(self._sink, message, self.stats)
 
     # --- subscriptions ----------------------------------------------------------------------
 

@@ -7,7 +7,12 @@ logged per message (amqtt logged one line per message and drowned real problems)
 
 from __future__ import annotations
 
+import logging
 from dataclasses import asdict, dataclass
+
+from hub.ports import Inbound, InboundSink
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(slots=True)
@@ -51,3 +56,16 @@ class BrokerStats:
     def snapshot(self) -> dict[str, int]:
         """A copy for display; the live object keeps counting."""
         return asdict(self)
+
+
+def hand_to_sink(sink: InboundSink, message: Inbound, stats: BrokerStats) -> None:
+    """Give a message to the hub; a bug there is counted, logged now and then, never raised
+    into the connection (or paho's thread) that carried the message."""
+    try:
+        sink.handle(message)
+    except Exception:
+        stats.sink_errors += 1
+        if stats.sink_errors == 1 or stats.sink_errors % 1000 == 0:
+            log.exception("the hub's sink raised (%d so far)", stats.sink_errors)
+    else:
+        stats.messages_ingested += 1

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from sqlalchemy import tuple_
 from sqlmodel import col, select
 
 from hub.alerts import AlertBook, Alerts
@@ -219,6 +220,35 @@ class Hub:
                 .limit(limit)
             ).all()
         return [(r.ts, r.num if r.text is None else r.text) for r in reversed(rows)]
+
+    def spark_series(
+        self, wanted: dict[str, str | None], since: float, points: int
+    ) -> dict[str, dict[str, list[float]]]:
+        """Numeric values since ``since`` of one widget per axon (axon id → widget id), thinned
+        to at most ``points`` per series: the overview's sparklines, in one indexed query."""
+        pairs = [(axon_id, widget_id) for axon_id, widget_id in wanted.items() if widget_id]
+        series: dict[str, dict[str, list[float]]] = {}
+        if not pairs:
+            return series
+        with self.storage.session() as session:
+            rows = session.exec(
+                select(SampleRow.axon_id, SampleRow.widget_id, SampleRow.num)
+                .where(
+                    tuple_(SampleRow.axon_id, SampleRow.widget_id).in_(pairs),
+                    SampleRow.ts >= since,
+                    col(SampleRow.num).is_not(None),
+                )
+                .order_by(col(SampleRow.ts))
+            ).all()
+        for axon_id, widget_id, num in rows:
+            if num is not None:
+                series.setdefault(axon_id, {}).setdefault(widget_id, []).append(num)
+        for per_axon in series.values():
+            for widget_id, values in per_axon.items():
+                if len(values) > points:
+                    step = len(values) / points
+                    per_axon[widget_id] = [values[int(i * step)] for i in range(points)]
+        return series
 
     def errors(self, axon_id: str | None = None, limit: int = 100) -> list[RejectionView]:
         query = select(RejectionRow).order_by(col(RejectionRow.id).desc()).limit(limit)

@@ -11,6 +11,7 @@ import pytest
 from hub.clock import ManualClock
 from hub.hub import Hub
 from hub.storage import Storage
+from tests.example_axon import ExampleAxon
 from tests.factories import make_settings
 from tests.runtime import RunningHub
 
@@ -50,3 +51,18 @@ def make_running_hub(tmp_path: Path) -> Iterator[Callable[..., RunningHub]]:
     yield factory
     for running in hubs:
         running.stop()
+
+
+@pytest.fixture
+def start_axon(tmp_path: Path) -> Iterator[Callable[[RunningHub], ExampleAxon]]:
+    """Start the 10-line example axon against a running hub; killed after the test."""
+    started: list[ExampleAxon] = []
+
+    def start(running: RunningHub) -> ExampleAxon:
+        axon = ExampleAxon(running, tmp_path)
+        started.append(axon)
+        return axon
+
+    yield start
+    for axon in started:
+        axon.stop()

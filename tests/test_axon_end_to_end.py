@@ -9,41 +9,14 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from tests.example_axon import ExampleAxon
 from tests.runtime import RunningHub
 
 ROOT = Path(__file__).parent.parent
-EXAMPLE = ROOT / "examples" / "restart_service.py"
-
-
-class Axon:
-    def __init__(self, running: RunningHub, tmp_path: Path, token: str) -> None:
-        self.calls = tmp_path / "calls.txt"
-        systemctl = tmp_path / "systemctl"
-        systemctl.write_text(f'#!/bin/sh\necho "$@" >> {self.calls}\n')
-        systemctl.chmod(0o755)
-        self.log = tmp_path / "axon.log"
-        env = {
-            **os.environ,
-            "SYNAPSE_TOKEN": token,
-            "SYNAPSE_HUB": f"mqtt://127.0.0.1:{running.mqtt_port}",
-            "SYSTEMCTL": str(systemctl),
-            "UNIT": "demo.service",
-        }
-        with self.log.open("wb") as log:
-            self.process = subprocess.Popen(
-                [sys.executable, str(EXAMPLE)], env=env, stdout=log, stderr=subprocess.STDOUT
-            )
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.kill()
-        self.process.wait(10)
 
 
 @pytest.fixture
@@ -52,11 +25,8 @@ def running(make_running_hub) -> RunningHub:
 
 
 @pytest.fixture
-def axon(running: RunningHub, tmp_path: Path) -> Iterator[Axon]:
-    token = running.run(running.hub.mint_axon_token, "web-01")
-    axon = Axon(running, tmp_path, token)
-    yield axon
-    axon.stop()
+def axon(running: RunningHub, start_axon) -> ExampleAxon:
+    return start_axon(running)
 
 
 def online(running: RunningHub, axon_id: str = "web-01") -> bool:
@@ -65,7 +35,7 @@ def online(running: RunningHub, axon_id: str = "web-01") -> bool:
 
 
 def test_the_ten_line_axon_restarts_its_service_from_the_api(
-    running: RunningHub, axon: Axon
+    running: RunningHub, axon: ExampleAxon
 ) -> None:
     running.wait_for(lambda: online(running), what=f"web-01 online\n{axon.log.read_text()}")
     response = running.http.post("/api/v1/axons/web-01/actions/restart", params={"wait": 5})
@@ -77,7 +47,9 @@ def test_the_ten_line_axon_restarts_its_service_from_the_api(
     assert [c["state"] for c in ledger] == ["ok"]
 
 
-def test_the_api_refuses_what_cannot_run_with_a_clear_4xx(running: RunningHub, axon: Axon) -> None:
+def test_the_api_refuses_what_cannot_run_with_a_clear_4xx(
+    running: RunningHub, axon: ExampleAxon
+) -> None:
     running.wait_for(lambda: online(running), what="web-01 online")
     viewer = running.run(running.hub.mint_api_key, "dashboard", "viewer")
     as_viewer = {"Authorization": f"Bearer {viewer}"}
@@ -91,7 +63,9 @@ def test_the_api_refuses_what_cannot_run_with_a_clear_4xx(running: RunningHub, a
     assert not axon.calls.exists()
 
 
-def test_a_killed_axon_is_offline_and_refuses_commands(running: RunningHub, axon: Axon) -> None:
+def test_a_killed_axon_is_offline_and_refuses_commands(
+    running: RunningHub, axon: ExampleAxon
+) -> None:
     running.wait_for(lambda: online(running), what="web-01 online")
     os.kill(axon.process.pid, signal.SIGKILL)
     running.wait_for(lambda: running.hub.registry.get("web-01").status == "offline")
@@ -100,7 +74,7 @@ def test_a_killed_axon_is_offline_and_refuses_commands(running: RunningHub, axon
 
 
 def test_the_axon_comes_back_after_a_hub_restart(
-    make_running_hub, running: RunningHub, axon: Axon, tmp_path: Path
+    make_running_hub, running: RunningHub, axon: ExampleAxon, tmp_path: Path
 ) -> None:
     running.wait_for(lambda: online(running), what="web-01 online")
     mqtt_port, http_port = running.mqtt_port, running.http_port

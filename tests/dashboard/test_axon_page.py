@@ -8,7 +8,6 @@ from playwright.sync_api import expect
 
 from tests.dashboard.axons import plain, register, report
 from tests.dashboard.conftest import Dashboard
-from tests.dashboard.test_overview import start_axon  # noqa: F401  (the fixture)
 
 
 def online(running, axon_id: str = "web-01") -> bool:
@@ -18,7 +17,7 @@ def online(running, axon_id: str = "web-01") -> bool:
 
 def test_a_danger_action_asks_first_and_shows_the_sdks_result(
     dashboard: Dashboard,
-    start_axon,  # noqa: F811
+    start_axon,
 ) -> None:
     axon = start_axon(dashboard.running)
     dashboard.running.wait_for(lambda: online(dashboard.running), what="web-01 online")

@@ -2,66 +2,12 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import time
-from collections.abc import Iterator
-from pathlib import Path
 
-import pytest
 from playwright.sync_api import expect
 
 from tests.dashboard.axons import plain, register, report
 from tests.dashboard.conftest import Dashboard
-from tests.runtime import RunningHub
-
-ROOT = Path(__file__).parent.parent.parent
-
-
-class ExampleAxon:
-    """examples/restart_service.py in its own process, with a harmless stand-in systemctl."""
-
-    def __init__(self, running: RunningHub, tmp_path: Path) -> None:
-        token = running.run(running.hub.mint_axon_token, "web-01")
-        self.calls = tmp_path / "calls.txt"
-        systemctl = tmp_path / "systemctl"
-        systemctl.write_text(f'#!/bin/sh\necho "$@" >> {self.calls}\necho "restarted $2"\n')
-        systemctl.chmod(0o755)
-        self.log = tmp_path / "axon.log"
-        env = {
-            **os.environ,
-            "SYNAPSE_TOKEN": token,
-            "SYNAPSE_HUB": f"mqtt://127.0.0.1:{running.mqtt_port}",
-            "SYSTEMCTL": str(systemctl),
-            "UNIT": "demo.service",
-        }
-        with self.log.open("wb") as log:
-            self.process = subprocess.Popen(
-                [sys.executable, str(ROOT / "examples" / "restart_service.py")],
-                env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.kill()
-        self.process.wait(10)
-
-
-@pytest.fixture
-def start_axon(tmp_path: Path) -> Iterator[object]:
-    started: list[ExampleAxon] = []
-
-    def start(running: RunningHub) -> ExampleAxon:
-        axon = ExampleAxon(running, tmp_path)
-        started.append(axon)
-        return axon
-
-    yield start
-    for axon in started:
-        axon.stop()
 
 
 def test_an_axon_started_by_the_test_appears_live_on_the_overview(

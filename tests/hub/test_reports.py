@@ -80,3 +80,20 @@ def test_an_http_report_needs_the_axons_token(make_hub) -> None:
     with pytest.raises(AuthError):
         hub.report_http("curl-01", "wrong", b'{"temp": 99}')
     assert hub.axon("curl-01").values == {"temp": 21.5}
+
+
+def test_sparklines_carry_only_the_chosen_widget_thinned_to_the_point_count(
+    make_hub, clock: ManualClock
+) -> None:
+    hub: Hub = make_hub()
+    send(hub, "synapse/register/nas-01", registration())
+    start = clock.now()
+    for i in range(100):
+        send(hub, "synapse/report/nas-01", {"cpu": i, "status": "ok"})
+        clock.advance(1)
+    send(hub, "synapse/report/nas-01", {"cpu": 999, "ts": start - 10})  # before the window
+    hub.flush()
+    series = hub.spark_series({"nas-01": "cpu", "ghost": None}, since=start, points=10)
+    assert list(series) == ["nas-01"] and list(series["nas-01"]) == ["cpu"]
+    assert series["nas-01"]["cpu"] == [float(i) for i in range(0, 100, 10)]
+    assert hub.spark_series({}, since=start, points=10) == {}

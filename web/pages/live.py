@@ -16,11 +16,9 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
-from sqlmodel import col, select
 
 from hub.events import Event
 from hub.hub import Hub
-from hub.models import SampleRow
 from web.deps import ReaderDep
 from web.pages.cards import card
 from web.pages.render import hub_of
@@ -115,23 +113,4 @@ async def sparklines(request: Request) -> dict[str, dict[str, list[float]]]:
     since = hub.clock.now() - SPARK_WINDOW
     wanted = {s.id: card(s)["spark"] for s in hub.registry.all()}
 
-    def load() -> dict[str, dict[str, list[float]]]:
-        series: dict[str, dict[str, list[float]]] = {}
-        with hub.storage.session() as session:
-            rows = session.exec(
-                select(SampleRow.axon_id, SampleRow.widget_id, SampleRow.num)
-                .where(SampleRow.ts >= since, col(SampleRow.num).is_not(None))
-                .order_by(col(SampleRow.ts))
-                .limit(200_000)
-            ).all()
-        for axon_id, widget_id, num in rows:
-            if wanted.get(axon_id) == widget_id and num is not None:
-                series.setdefault(axon_id, {}).setdefault(widget_id, []).append(num)
-        for per_axon in series.values():
-            for widget_id, values in per_axon.items():
-                if len(values) > SPARK_POINTS:
-                    step = len(values) / SPARK_POINTS
-                    per_axon[widget_id] = [values[int(i * step)] for i in range(SPARK_POINTS)]
-        return series
-
-    return await asyncio.to_thread(load)
+    return await asyncio.to_thread(hub.spark_series, wanted, since, SPARK_POINTS)
